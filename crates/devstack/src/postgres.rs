@@ -1,0 +1,215 @@
+//! A PostgreSQL cluster run from the machine's server binaries.
+
+use std::{
+    fs,
+    net::{Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+
+use crate::process::{self, RunAs};
+
+const HOW_TO_GET: &str = "PostgreSQL server binaries (initdb, postgres) were not found. \
+Install them (Debian/Ubuntu: `apt-get install postgresql-15`), or set PG_BINDIR to the folder \
+that holds them, or set DATABASE_URL to an existing cluster.";
+
+/// A running cluster. Dropping it stops the server (fast shutdown) and, for a
+/// temporary cluster, removes its folder.
+pub struct Postgres {
+    child: Child,
+    port: u16,
+    data_dir: PathBuf,
+    _temporary: Option<TempDir>,
+}
+
+impl Postgres {
+    /// A throwaway cluster in a temporary folder: no fsync, removed on drop.
+    pub fn start_temporary() -> anyhow::Result<Self> {
+        let folder = tempfile::Builder::new()
+            .prefix("orderflow-pg-")
+            .tempdir()
+            .context("creating a temporary folder for PostgreSQL")?;
+        if let Some(user) = RunAs::unprivileged() {
+            user.chown(folder.path())?;
+        }
+        let data_dir = folder.path().join("data");
+        let mut cluster = Self::start(&data_dir, None, false)?;
+        cluster._temporary = Some(folder);
+        Ok(cluster)
+    }
+
+    /// A cluster kept in `data_dir` (created on first use) on `port`.
+    pub fn start_persistent(data_dir: &Path, port: u16) -> anyhow::Result<Self> {
+        Self::start(data_dir, Some(port), true)
+    }
+
+    fn start(data_dir: &Path, port: Option<u16>, durable: bool) -> anyhow::Result<Self> {
+        let bin = bindir()?;
+        let run_as = RunAs::unprivileged();
+        if !data_dir.join("PG_VERSION").exists() {
+            init(&bin, data_dir, run_as)?;
+        }
+        let port = match port {
+            Some(port) => port,
+            None => process::free_port()?,
+        };
+        let mut command = Command::new(bin.join("postgres"));
+        command
+            .arg("-D")
+            .arg(data_dir)
+            .args(["-p", &port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", "unix_socket_directories="])
+            .args(["-c", "max_connections=400"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file(data_dir)?);
+        if !durable {
+            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off"]);
+            command.args(["-c", "full_page_writes=off"]);
+        }
+        process::supervised(&mut command, run_as);
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("starting {}", bin.join("postgres").display()))?;
+        let isready = bin.join("pg_isready");
+        let ready = process::wait_ready("postgres", &mut child, Duration::from_secs(60), || {
+            Command::new(&isready)
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+                .status()
+                .is_ok_and(|status| status.success())
+        });
+        if let Err(error) = ready {
+            let log = fs::read_to_string(data_dir.join("postgres.log")).unwrap_or_default();
+            return Err(error.context(format!("postgres log:\n{log}")));
+        }
+        Ok(Self {
+            child,
+            port,
+            data_dir: data_dir.to_owned(),
+            _temporary: None,
+        })
+    }
+
+    /// The URL of the `postgres` database as superuser `postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        (Ipv4Addr::LOCALHOST, self.port).into()
+    }
+
+    /// The cluster's data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Stops the server (fast shutdown: open sessions are rolled back).
+    pub fn stop(&mut self) {
+        process::stop(&mut self.child, libc::SIGINT, Duration::from_secs(30));
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn init(bin: &Path, data_dir: &Path, run_as: Option<RunAs>) -> anyhow::Result<()> {
+    fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    if let Some(user) = run_as {
+        user.chown(data_dir)?;
+    }
+    let mut command = Command::new(bin.join("initdb"));
+    command
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        .args(["--locale=C.UTF-8"])
+        .stdin(Stdio::null());
+    process::supervised(&mut command, run_as);
+    let output = command
+        .output()
+        .with_context(|| format!("running {}", bin.join("initdb").display()))?;
+    if !output.status.success() {
+        bail!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+fn log_file(data_dir: &Path) -> anyhow::Result<fs::File> {
+    let path = data_dir.join("postgres.log");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    Ok(file)
+}
+
+/// The folder with `initdb` and `postgres`: `PG_BINDIR`, then
+/// `pg_config --bindir`, then Debian's `/usr/lib/postgresql/<v>/bin`.
+fn bindir() -> anyhow::Result<PathBuf> {
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if let Some(dir) = std::env::var_os("PG_BINDIR").map(PathBuf::from) {
+        return if has_server(&dir) {
+            Ok(dir)
+        } else {
+            bail!(
+                "PG_BINDIR={} has no initdb/postgres. {HOW_TO_GET}",
+                dir.display()
+            )
+        };
+    }
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    let debian = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("bin"));
+    from_pg_config
+        .into_iter()
+        .chain(debian)
+        .find(|dir| has_server(dir))
+        .context(HOW_TO_GET)
+}
+
+/// Creates database `name` on the cluster at `admin_url` unless it exists;
+/// returns its URL.
+pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let admin = Database::connect(admin_url)
+        .await
+        .with_context(|| format!("connecting to {admin_url}"))?;
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            admin.get_database_backend(),
+            "SELECT 1 AS one FROM pg_database WHERE datname = $1",
+            [name.into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .with_context(|| format!("creating database {name}"))?;
+    }
+    admin.close().await.ok();
+    Ok(crate::test_env::with_database(admin_url, name))
+}

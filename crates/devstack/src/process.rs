@@ -1,0 +1,127 @@
+//! Child processes that die with their parent and can be stopped gracefully.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    os::unix::process::CommandExt,
+    process::{Child, Command},
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding a probe port on 127.0.0.1")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The user a server runs as: PostgreSQL refuses to run as root, so when we
+/// are root the servers run as the `postgres` user (or `nobody`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunAs {
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+}
+
+impl RunAs {
+    /// `None` when we are not root: then the servers run as we do.
+    pub fn unprivileged() -> Option<Self> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        ["postgres", "nobody"].iter().find_map(|name| {
+            let name = std::ffi::CString::new(*name).ok()?;
+            // SAFETY: getpwnam takes a NUL-terminated string; we copy the
+            // fields out before any other call can reuse its buffer.
+            let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+            if entry.is_null() {
+                return None;
+            }
+            // SAFETY: checked non-null above.
+            let entry = unsafe { &*entry };
+            Some(Self {
+                uid: entry.pw_uid,
+                gid: entry.pw_gid,
+            })
+        })
+    }
+
+    /// Gives `path` (a folder we created) to this user.
+    pub fn chown(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid))
+            .with_context(|| format!("giving {} to uid {}", path.display(), self.uid))
+    }
+}
+
+/// Prepares `command` to run in its own process group, as `run_as` when
+/// given, and to receive SIGTERM when the thread that started it dies.
+pub(crate) fn supervised(command: &mut Command, run_as: Option<RunAs>) {
+    // SAFETY: the closure only makes async-signal-safe system calls.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if let Some(user) = run_as
+                && (libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(user.gid) != 0
+                    || libc::setuid(user.uid) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            // After setuid: a change of credentials clears the death signal.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Sends `signal` to `child`, waits up to `grace` for it to exit, then kills it.
+pub(crate) fn stop(child: &mut Child, signal: libc::c_int, grace: Duration) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Waits until `ready` says yes, the child dies, or `timeout` passes.
+pub(crate) fn wait_ready(
+    what: &str,
+    child: &mut Child,
+    timeout: Duration,
+    mut ready: impl FnMut() -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("{what} exited during start-up with {status}");
+        }
+        if ready() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{what} was not ready within {timeout:?}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// True when something accepts TCP connections at `addr`.
+pub(crate) fn accepts(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}

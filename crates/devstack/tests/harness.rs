@@ -1,0 +1,172 @@
+//! The test harness itself: the broker and the database the tests get are
+//! real, and behave like a Kafka broker and a PostgreSQL server.
+
+use std::time::Duration;
+
+use orderflow_devstack::{TestEnv, unique_name};
+use rdkafka::{
+    ClientConfig, Message,
+    admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
+    client::DefaultClientContext,
+    consumer::{CommitMode, Consumer, StreamConsumer},
+    producer::{FutureProducer, FutureRecord},
+};
+use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            orderflow_messaging::migration::CreateOutboxAndInbox,
+        )]
+    }
+}
+
+#[tokio::test]
+async fn a_migration_applies_to_a_fresh_database_once() {
+    let env = TestEnv::from_env();
+    let url = env.fresh_database("harness").await.unwrap();
+    let db = Database::connect(&url).await.unwrap();
+
+    let tables = |db: sea_orm::DatabaseConnection| async move {
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = 'public' ORDER BY table_name",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "table_name").unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        tables(db.clone()).await.is_empty(),
+        "a fresh database is empty"
+    );
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(
+        tables(db.clone()).await,
+        ["inbox", "outbox", "seaql_migrations"]
+    );
+
+    // Applying again finds nothing pending and changes nothing.
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(
+        Migrator::get_pending_migrations(&db).await.unwrap().len(),
+        0
+    );
+    let applied = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM seaql_migrations",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(applied, 1);
+}
+
+#[tokio::test]
+async fn a_committed_offset_survives_a_consumer_restart() {
+    let env = TestEnv::from_env();
+    let topic = unique_name("harness");
+    let group = unique_name("harness-group");
+    create_topic(env.kafka_brokers(), &topic).await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", env.kafka_brokers())
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap();
+    let send = |value: String| {
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            producer
+                .send(
+                    FutureRecord::to(&topic).key("k").payload(&value),
+                    Duration::from_secs(10),
+                )
+                .await
+                .map_err(|(error, _)| error)
+                .unwrap();
+        }
+    };
+
+    for i in 0..3 {
+        send(format!("first-{i}")).await;
+    }
+    let consumer = subscribe(env.kafka_brokers(), &group, &topic);
+    let first = receive(&consumer, 3).await;
+    assert_eq!(first, ["first-0", "first-1", "first-2"]);
+    consumer.commit_consumer_state(CommitMode::Sync).unwrap();
+    close(consumer).await;
+
+    for i in 0..2 {
+        send(format!("second-{i}")).await;
+    }
+    let consumer = subscribe(env.kafka_brokers(), &group, &topic);
+    let second = receive(&consumer, 2).await;
+    assert_eq!(
+        second,
+        ["second-0", "second-1"],
+        "nothing committed is read again"
+    );
+    close(consumer).await;
+}
+
+async fn create_topic(brokers: &str, topic: &str) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let results = admin
+        .create_topics(
+            &[NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .unwrap();
+    for result in results {
+        result.unwrap();
+    }
+}
+
+fn subscribe(brokers: &str, group: &str, topic: &str) -> StreamConsumer {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    consumer
+}
+
+async fn receive(consumer: &StreamConsumer, count: usize) -> Vec<String> {
+    let mut values = Vec::new();
+    while values.len() < count {
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {values:?} arrived within 30 s"))
+            .unwrap();
+        let value = message.payload_view::<str>().unwrap().unwrap();
+        values.push(value.to_owned());
+    }
+    values
+}
+
+/// Leaves the group and drops the consumer on a blocking thread with a
+/// deadline: librdkafka's destroy can hang after a group session.
+async fn close(consumer: StreamConsumer) {
+    consumer.unsubscribe();
+    let dropped = tokio::task::spawn_blocking(move || drop(consumer));
+    let _ = tokio::time::timeout(Duration::from_secs(10), dropped).await;
+}

@@ -1,0 +1,31 @@
+//! The protobuf contracts of orderflow, generated at build time.
+//!
+//! - [`orders::v1`]: the `OrdersService` gRPC API.
+//! - [`payments::v1`]: the `PaymentsService` gRPC API.
+//! - [`events::v1`]: the Kafka events `PaymentRequested` and `PaymentResult`.
+
+/// The orders gRPC API (`orders.v1`).
+pub mod orders {
+    pub mod v1 {
+        tonic::include_proto!("orders.v1");
+    }
+}
+
+/// The payments gRPC API (`payments.v1`).
+pub mod payments {
+    pub mod v1 {
+        tonic::include_proto!("payments.v1");
+    }
+}
+
+/// The Kafka events (`orderflow.events.v1`).
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("orderflow.events.v1");
+    }
+}
+
+/// The encoded `FileDescriptorSet` of every contract, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("orderflow_descriptor");
+
+pub use prost_types::Timestamp;
