@@ -22,6 +22,11 @@ pub mod payments {
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("orderflow.events.v1");
+
+        /// The full name of [`PaymentRequested`], as in the `event-type` header.
+        pub const PAYMENT_REQUESTED: &str = "orderflow.events.v1.PaymentRequested";
+        /// The full name of [`PaymentResult`], as in the `event-type` header.
+        pub const PAYMENT_RESULT: &str = "orderflow.events.v1.PaymentResult";
     }
 }
 
@@ -29,3 +34,11 @@ pub mod events {
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("orderflow_descriptor");
 
 pub use prost_types::Timestamp;
+
+/// A protobuf timestamp for `time` (UTC).
+pub fn timestamp(seconds: i64, nanos: u32) -> Timestamp {
+    Timestamp {
+        seconds,
+        nanos: i32::try_from(nanos).unwrap_or(i32::MAX),
+    }
+}

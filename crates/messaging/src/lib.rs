@@ -1,5 +1,28 @@
-//! Reliable messaging between the services: the transactional outbox (rows
-//! written with the state change, published by a relay) and the inbox
-//! (a record of handled event ids that makes redelivery a no-op).
+//! Reliable messaging between the services, one mechanism for both:
+//!
+//! - [`outbox`]: events are rows written in the same transaction as the state
+//!   change; the [`relay`] publishes them to Kafka and marks them published
+//!   only after the broker's delivery report.
+//! - [`inbox`] and [`consumer`]: a consumed event is applied in one transaction
+//!   that also records its id, so a redelivery is a no-op; the offset is
+//!   committed only after that transaction commits; an event that cannot be
+//!   decoded goes to `<topic>.dlq`.
+//! - [`retention`]: old published outbox rows and inbox rows are deleted.
+//!
+//! Records carry the event id, type, content type and W3C trace context in
+//! their headers ([`headers`]).
 
+mod backoff;
+pub mod config;
+pub mod consumer;
+pub mod database;
+pub mod headers;
+pub mod inbox;
+pub mod kafka;
 pub mod migration;
+pub mod outbox;
+pub mod pipeline;
+pub mod relay;
+pub mod retention;
+
+pub use config::MessagingConfig;

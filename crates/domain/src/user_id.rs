@@ -1,0 +1,91 @@
+use std::fmt;
+
+/// Why a text is not a user id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserIdError {
+    #[error("user_id must not be empty")]
+    Empty,
+    #[error("user_id must be at most {max} characters, got {0}", max = UserId::MAX_LEN)]
+    TooLong(usize),
+    #[error("user_id may contain only letters, digits, '-' and '_'")]
+    BadCharacter,
+}
+
+/// An opaque user id: 1 to 64 ASCII letters, digits, `-` or `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+impl UserId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserId {
+    type Error = UserIdError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        if value.is_empty() {
+            return Err(UserIdError::Empty);
+        }
+        let length = value.chars().count();
+        if length > Self::MAX_LEN {
+            return Err(UserIdError::TooLong(length));
+        }
+        if !value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+        {
+            return Err(UserIdError::BadCharacter);
+        }
+        Ok(Self(value))
+    }
+}
+
+impl TryFrom<&str> for UserId {
+    type Error = UserIdError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Self::try_from(value.to_owned())
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<UserId> for String {
+    fn from(value: UserId) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_digits_dash_and_underscore_are_a_user_id() {
+        assert_eq!(
+            UserId::try_from("alice_01-x").unwrap().as_str(),
+            "alice_01-x"
+        );
+        assert!(UserId::try_from("a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn empty_long_and_odd_ids_are_rejected() {
+        assert_eq!(UserId::try_from(""), Err(UserIdError::Empty));
+        assert_eq!(
+            UserId::try_from("a".repeat(65)),
+            Err(UserIdError::TooLong(65))
+        );
+        assert_eq!(UserId::try_from("al ice"), Err(UserIdError::BadCharacter));
+        assert_eq!(UserId::try_from("ålice"), Err(UserIdError::BadCharacter));
+        assert_eq!(UserId::try_from("a/b"), Err(UserIdError::BadCharacter));
+    }
+}

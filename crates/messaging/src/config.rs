@@ -1,0 +1,61 @@
+//! Messaging settings shared by both services, read from the environment.
+
+use std::time::Duration;
+
+use orderflow_runtime::env;
+
+/// How a service talks to Kafka and runs its relay, consumer and retention.
+#[derive(Clone, Debug)]
+pub struct MessagingConfig {
+    /// `KAFKA_BROKERS`: bootstrap servers, `host:port[,host:port]`.
+    pub brokers: String,
+    /// `TOPIC_PARTITIONS`: partitions of the topics created at start-up.
+    pub partitions: i32,
+    /// `OUTBOX_BATCH_SIZE`: rows one relay transaction claims.
+    pub batch_size: u64,
+    /// `OUTBOX_POLL_INTERVAL_MS`: the relay's fallback poll when no
+    /// notification arrives.
+    pub poll_interval: Duration,
+    /// `KAFKA_MESSAGE_TIMEOUT_MS`: how long a record may wait for delivery
+    /// before the relay gives up on this attempt and retries later.
+    pub message_timeout: Duration,
+    /// `OUTBOX_RETENTION_SECS`: how long published rows are kept.
+    pub outbox_retention: Duration,
+    /// `INBOX_RETENTION_SECS`: how long handled event ids are kept; longer
+    /// than any redelivery window (the broker's retention).
+    pub inbox_retention: Duration,
+    /// `RETENTION_INTERVAL_SECS`: how often old rows are deleted.
+    pub retention_interval: Duration,
+}
+
+impl MessagingConfig {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            brokers: env::required("KAFKA_BROKERS")?,
+            partitions: env::or("TOPIC_PARTITIONS", 3)?,
+            batch_size: env::or("OUTBOX_BATCH_SIZE", 100)?,
+            poll_interval: env::millis_or("OUTBOX_POLL_INTERVAL_MS", Duration::from_secs(1))?,
+            message_timeout: env::millis_or("KAFKA_MESSAGE_TIMEOUT_MS", Duration::from_secs(10))?,
+            outbox_retention: env::secs_or("OUTBOX_RETENTION_SECS", Duration::from_secs(86_400))?,
+            inbox_retention: env::secs_or(
+                "INBOX_RETENTION_SECS",
+                Duration::from_secs(14 * 86_400),
+            )?,
+            retention_interval: env::secs_or("RETENTION_INTERVAL_SECS", Duration::from_secs(600))?,
+        })
+    }
+
+    /// Defaults for `brokers`, as `from_env` would give them.
+    pub fn new(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            partitions: 3,
+            batch_size: 100,
+            poll_interval: Duration::from_secs(1),
+            message_timeout: Duration::from_secs(10),
+            outbox_retention: Duration::from_secs(86_400),
+            inbox_retention: Duration::from_secs(14 * 86_400),
+            retention_interval: Duration::from_secs(600),
+        }
+    }
+}

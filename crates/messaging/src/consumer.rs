@@ -1,0 +1,279 @@
+//! The inbox consumer: applies each event in one database transaction that
+//! also records its id in the inbox, and commits the Kafka offset only after
+//! that transaction commits.
+//!
+//! - A redelivered event finds its id in the inbox and changes nothing.
+//! - An event that cannot be decoded or is invalid goes to `<topic>.dlq` with
+//!   the reason in a header, and the consumer moves on.
+//! - A transient failure (the database down, a crash point) rolls the
+//!   transaction back and is retried with backoff, never skipped.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use orderflow_runtime::propagation;
+use rdkafka::{
+    Message,
+    consumer::{CommitMode, Consumer, StreamConsumer},
+    message::BorrowedMessage,
+    producer::{FutureProducer, FutureRecord},
+};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::{
+    MessagingConfig,
+    backoff::Backoff,
+    headers,
+    inbox::{self, Inbox},
+    kafka,
+};
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// The event is wrong and always will be: it goes to the dead-letter topic.
+    #[error("invalid event: {0}")]
+    Invalid(String),
+    /// Something failed that may work later: roll back and retry.
+    #[error(transparent)]
+    Transient(#[from] anyhow::Error),
+}
+
+/// A decoded event and its id.
+pub struct Decoded<E> {
+    pub event_id: Uuid,
+    pub event: E,
+}
+
+/// What a service does with one kind of event.
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// The decoded, validated event.
+    type Event: Send + Sync;
+
+    /// The protobuf message's full name, as in the `event-type` header.
+    const EVENT_TYPE: &'static str;
+
+    /// Decodes and validates a payload; the error text goes to the
+    /// dead-letter header.
+    fn decode(&self, payload: &[u8]) -> Result<Decoded<Self::Event>, String>;
+
+    /// Applies the event inside `txn`, where its inbox record already is.
+    async fn apply(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Self::Event,
+    ) -> Result<(), HandleError>;
+}
+
+/// What happened to one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Duplicate,
+    DeadLettered,
+}
+
+/// Consumes `topic` in `group` with `handler` until `shutdown`.
+pub struct InboxConsumer<H> {
+    pub db: DatabaseConnection,
+    pub config: MessagingConfig,
+    pub topic: String,
+    pub group: String,
+    pub handler: H,
+}
+
+impl<H: Handler> InboxConsumer<H> {
+    /// Runs until `shutdown`; a record being retried when it comes is left
+    /// uncommitted, to be delivered again after a restart.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let consumer = kafka::consumer(&self.config, &self.group)?;
+        consumer
+            .subscribe(&[&self.topic])
+            .with_context(|| format!("subscribing to {}", self.topic))?;
+        let dead_letters = kafka::producer(&self.config)?;
+        let mut backoff = Backoff::default();
+        loop {
+            let received = tokio::select! {
+                () = shutdown.cancelled() => break,
+                received = consumer.recv() => received,
+            };
+            let message = match received {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, topic = %self.topic, "receiving failed");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(backoff.next()) => continue,
+                    }
+                }
+            };
+            backoff.reset();
+            let Some(outcome) = self.process(&message, &dead_letters, &shutdown).await else {
+                break;
+            };
+            tracing::debug!(?outcome, offset = message.offset(), "record handled");
+            if let Err(error) = consumer.commit_message(&message, CommitMode::Async) {
+                tracing::warn!(%error, "committing the offset failed; the record may be redelivered");
+            }
+        }
+        close(consumer).await;
+        Ok(())
+    }
+
+    /// Handles one record; `None` when shutdown came first.
+    async fn process(
+        &self,
+        message: &BorrowedMessage<'_>,
+        dead_letters: &FutureProducer,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
+        let span = tracing::info_span!(
+            "consume",
+            otel.kind = "consumer",
+            messaging.destination = %self.topic,
+            messaging.kafka.partition = message.partition(),
+            messaging.kafka.offset = message.offset(),
+            event_type = H::EVENT_TYPE,
+            event_id = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        propagation::set_parent(&span, &headers::trace_context(message.headers()));
+        async {
+            let outcome = match self.decode(message) {
+                Err(reason) => {
+                    self.dead_letter(message, &reason, dead_letters, shutdown)
+                        .await
+                }
+                Ok(decoded) => {
+                    tracing::Span::current().record("event_id", decoded.event_id.to_string());
+                    self.apply(&decoded, message, dead_letters, shutdown).await
+                }
+            };
+            if let Some(outcome) = outcome {
+                tracing::Span::current().record("outcome", format!("{outcome:?}"));
+            }
+            outcome
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn decode(&self, message: &BorrowedMessage<'_>) -> Result<Decoded<H::Event>, String> {
+        if let Some(event_type) = headers::text(message.headers(), headers::EVENT_TYPE)
+            && event_type != H::EVENT_TYPE
+        {
+            return Err(format!(
+                "unexpected event type {event_type}, expected {}",
+                H::EVENT_TYPE
+            ));
+        }
+        self.handler.decode(message.payload().unwrap_or_default())
+    }
+
+    /// Applies the event with its inbox record, retrying transient failures.
+    async fn apply(
+        &self,
+        decoded: &Decoded<H::Event>,
+        message: &BorrowedMessage<'_>,
+        dead_letters: &FutureProducer,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
+        let mut backoff = Backoff::default();
+        loop {
+            match self.apply_once(decoded).await {
+                Ok(outcome) => return Some(outcome),
+                Err(HandleError::Invalid(reason)) => {
+                    return self
+                        .dead_letter(message, &reason, dead_letters, shutdown)
+                        .await;
+                }
+                Err(HandleError::Transient(error)) => {
+                    let wait = backoff.next();
+                    tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "applying the event failed");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return None,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn apply_once(&self, decoded: &Decoded<H::Event>) -> Result<Outcome, HandleError> {
+        let txn = self
+            .db
+            .begin()
+            .await
+            .context("beginning the inbox transaction")?;
+        match inbox::record(&txn, decoded.event_id, &self.topic, H::EVENT_TYPE).await? {
+            Inbox::Duplicate => return Ok(Outcome::Duplicate),
+            Inbox::Fresh => {}
+        }
+        self.handler.apply(&txn, &decoded.event).await?;
+        txn.commit()
+            .await
+            .context("committing the inbox transaction")?;
+        Ok(Outcome::Applied)
+    }
+
+    /// Publishes the record to `<topic>.dlq` with `reason`, retrying until
+    /// the broker confirms it.
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        reason: &str,
+        producer: &FutureProducer,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
+        tracing::warn!(reason, offset = message.offset(), "dead-lettering a record");
+        let topic = kafka::dead_letter_topic(&self.topic);
+        let source = format!(
+            "{}/{}/{}",
+            message.topic(),
+            message.partition(),
+            message.offset()
+        );
+        let mut backoff = Backoff::default();
+        loop {
+            let headers = headers::copy(message.headers())
+                .insert(headers::header(headers::DLQ_ERROR, reason))
+                .insert(headers::header(headers::DLQ_SOURCE, &source));
+            let mut record = FutureRecord::to(&topic)
+                .payload(message.payload().unwrap_or_default())
+                .headers(headers);
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            match producer.send(record, self.config.message_timeout).await {
+                Ok(_) => return Some(Outcome::DeadLettered),
+                Err((error, _)) => {
+                    let wait = backoff.next();
+                    tracing::warn!(%error, retry_in = ?wait, "dead-lettering failed");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return None,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Leaves the group and drops the consumer on a blocking thread with a
+/// deadline (librdkafka's destroy can hang after a group session). Offsets
+/// were committed record by record; the consumer's position is never
+/// committed, since it may be ahead of what was applied.
+async fn close(consumer: StreamConsumer) {
+    consumer.unsubscribe();
+    let dropped = tokio::task::spawn_blocking(move || drop(consumer));
+    if tokio::time::timeout(Duration::from_secs(10), dropped)
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing the Kafka consumer timed out");
+    }
+}

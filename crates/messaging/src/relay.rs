@@ -1,0 +1,205 @@
+//! The outbox relay: publishes outbox rows to Kafka, in id order, and marks
+//! them published after the broker's delivery report.
+//!
+//! Each batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` in a real
+//! transaction, so several relays can run against one outbox without
+//! publishing a row twice: a row locked by one is skipped by the others. With
+//! one relay, one user's events reach their partition in commit order. With
+//! several, two relays may publish neighbouring batches at the same time, so
+//! one user's events can reach Kafka out of order; consumers here do not rely
+//! on cross-event order (each event is applied on its own, guarded by state).
+//!
+//! It wakes on the `outbox` notification that an insert fires (LISTEN/NOTIFY)
+//! and polls as a fallback. While the broker is down it backs off and retries;
+//! rows stay unpublished until a delivery report confirms them.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::future::join_all;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+    sea_query::{Expr, LockBehavior, LockType},
+};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::{MessagingConfig, backoff::Backoff, headers, kafka, outbox};
+
+/// What one relay pass did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// This many rows were published and marked.
+    Published(usize),
+    /// Nothing was waiting.
+    Empty,
+}
+
+/// Publishes one service's outbox.
+pub struct Relay {
+    db: DatabaseConnection,
+    config: MessagingConfig,
+    producer: FutureProducer,
+}
+
+impl Relay {
+    pub fn new(db: DatabaseConnection, config: MessagingConfig) -> anyhow::Result<Self> {
+        let producer = kafka::producer(&config)?;
+        Ok(Self {
+            db,
+            config,
+            producer,
+        })
+    }
+
+    /// Claims up to one batch of unpublished rows, publishes them, and marks
+    /// the delivered ones published, all in one transaction. A row whose
+    /// delivery failed stays unpublished (and the pass is an error).
+    pub async fn publish_batch(&self) -> anyhow::Result<Delivery> {
+        let txn = self
+            .db
+            .begin()
+            .await
+            .context("beginning the relay transaction")?;
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::PublishedAt.is_null())
+            .order_by_asc(outbox::Column::Id)
+            .limit(self.config.batch_size)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await
+            .context("claiming outbox rows")?;
+        if rows.is_empty() {
+            return Ok(Delivery::Empty);
+        }
+        let deliveries = rows.iter().map(|row| {
+            let event_id = row.event_id.to_string();
+            let record = FutureRecord::to(&row.topic)
+                .key(&row.message_key)
+                .payload(&row.payload)
+                .headers(headers::for_event(&event_id, &row.event_type, &row.trace()));
+            let send = self.producer.send(record, self.config.message_timeout);
+            async move { send.await.map_err(|(error, _)| error) }
+        });
+        let reports = join_all(deliveries).await;
+        let mut delivered = Vec::with_capacity(rows.len());
+        let mut first_error = None;
+        for (row, report) in rows.iter().zip(reports) {
+            match report {
+                Ok(_) => delivered.push(row.id),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if !delivered.is_empty() {
+            outbox::Entity::update_many()
+                .col_expr(
+                    outbox::Column::PublishedAt,
+                    Expr::current_timestamp().into(),
+                )
+                .filter(outbox::Column::Id.is_in(delivered.iter().copied()))
+                .exec(&txn)
+                .await
+                .context("marking outbox rows published")?;
+        }
+        txn.commit()
+            .await
+            .context("committing the relay transaction")?;
+        match first_error {
+            None => Ok(Delivery::Published(delivered.len())),
+            Some(error) => Err(anyhow::Error::new(error).context(format!(
+                "{} of {} outbox rows were not delivered",
+                rows.len() - delivered.len(),
+                rows.len()
+            ))),
+        }
+    }
+
+    /// Publishes until `shutdown`, then flushes the producer.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let wake = std::sync::Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(self.db.clone(), wake.clone(), shutdown.clone()));
+        let mut backoff = Backoff::default();
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let wait = match self.publish_batch().await {
+                Ok(Delivery::Published(count)) => {
+                    backoff.reset();
+                    tracing::debug!(count, "published outbox rows");
+                    continue;
+                }
+                Ok(Delivery::Empty) => {
+                    backoff.reset();
+                    self.config.poll_interval
+                }
+                Err(error) => {
+                    self.replace_producer_after_fatal_error();
+                    let wait = backoff.next();
+                    tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "outbox relay pass failed");
+                    wait
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        listener.abort();
+        let producer = self.producer;
+        let flushed = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(5)));
+        if let Ok(Err(error)) = flushed.await {
+            tracing::warn!(%error, "flushing the producer at shutdown failed");
+        }
+    }
+}
+
+impl Relay {
+    /// An idempotent producer can hit a fatal error (e.g. after records timed
+    /// out mid-flight); it is unusable afterwards, so start a new one.
+    fn replace_producer_after_fatal_error(&mut self) {
+        if let Some((code, reason)) = self.producer.client().fatal_error() {
+            tracing::warn!(?code, %reason, "producer hit a fatal error; replacing it");
+            match kafka::producer(&self.config) {
+                Ok(producer) => self.producer = producer,
+                Err(error) => tracing::warn!(
+                    error = format!("{error:#}"),
+                    "replacing the producer failed"
+                ),
+            }
+        }
+    }
+}
+
+/// Forwards `outbox` notifications to `wake`, reconnecting on failure.
+async fn listen(db: DatabaseConnection, wake: std::sync::Arc<Notify>, shutdown: CancellationToken) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let mut backoff = Backoff::default();
+    while !shutdown.is_cancelled() {
+        let pool = db.get_postgres_connection_pool();
+        let mut listener = match PgListener::connect_with(pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::debug!(%error, "LISTEN connection failed; polling meanwhile");
+                tokio::time::sleep(backoff.next()).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen("outbox").await {
+            tracing::debug!(%error, "LISTEN outbox failed; polling meanwhile");
+            tokio::time::sleep(backoff.next()).await;
+            continue;
+        }
+        backoff.reset();
+        // A wake-up now covers rows inserted while we were not listening.
+        wake.notify_one();
+        while let Ok(_notification) = listener.recv().await {
+            wake.notify_one();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! What every gRPC server here serves beside its own service: health
+//! checking, reflection (v1 and v1alpha, for grpcurl 1.8), and one span per
+//! request that joins the caller's trace and names its correlation id.
+
+use anyhow::Context;
+use tonic_health::{ServingStatus, pb::health_server::HealthServer, server::HealthReporter};
+
+use crate::propagation::{self, TraceContext};
+
+/// gRPC metadata key of the correlation id the gateway forwards.
+pub const CORRELATION_ID: &str = "x-correlation-id";
+
+/// The `grpc.health.v1` service and the handle that sets its status.
+pub fn health() -> (
+    Health,
+    HealthServer<impl tonic_health::pb::health_server::Health>,
+) {
+    let (reporter, service) = tonic_health::server::health_reporter();
+    (Health { reporter }, service)
+}
+
+/// Sets the overall status (service name "") and that of `S`.
+#[derive(Clone)]
+pub struct Health {
+    reporter: HealthReporter,
+}
+
+impl Health {
+    pub async fn set<S: tonic::server::NamedService>(&self, serving: bool) {
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        self.reporter.set_service_status("", status).await;
+        self.reporter.set_service_status(S::NAME, status).await;
+    }
+}
+
+/// Reflection services over `descriptors`, in both protocol versions.
+pub fn reflection(
+    descriptors: &'static [u8],
+) -> anyhow::Result<(
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<
+        impl tonic_reflection::server::v1alpha::ServerReflection,
+    >,
+)> {
+    let v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(descriptors)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building reflection v1")?;
+    let v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(descriptors)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("building reflection v1alpha")?;
+    Ok((v1, v1alpha))
+}
+
+/// The span of one gRPC request: a child of the caller's trace context
+/// (`traceparent` metadata), carrying the `x-correlation-id`.
+pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let span = tracing::info_span!(
+        "grpc",
+        otel.kind = "server",
+        rpc.method = %request.uri().path(),
+        correlation_id = header(CORRELATION_ID).unwrap_or_default(),
+    );
+    let trace: TraceContext = ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|key| header(key).map(|value| (key.to_owned(), value.to_owned())))
+        .collect();
+    propagation::set_parent(&span, &trace);
+    span
+}
+
+/// Serves `service` with health checking, reflection over `descriptors`, and
+/// a span per request, on `listener` until `shutdown` (in-flight requests
+/// finish first).
+pub async fn serve<S>(
+    listener: tokio::net::TcpListener,
+    descriptors: &'static [u8],
+    health: HealthServer<impl tonic_health::pb::health_server::Health>,
+    service: S,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()>
+where
+    S: tower_service::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let (reflection_v1, reflection_v1alpha) = reflection(descriptors)?;
+    tonic::transport::Server::builder()
+        .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(request_span))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(service)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown.cancelled_owned(),
+        )
+        .await
+        .context("serving gRPC")
+}

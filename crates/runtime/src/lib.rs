@@ -1,0 +1,15 @@
+//! What every orderflow binary runs on.
+//!
+//! - [`telemetry`]: tracing to stdout, and to an OTLP collector when one is configured.
+//! - [`propagation`]: W3C trace context in and out of string maps (outbox rows,
+//!   Kafka headers, gRPC metadata).
+//! - [`shutdown`]: Ctrl-C and SIGTERM as a `CancellationToken`.
+//! - [`env`]: typed reads of environment variables for each binary's `Config`.
+//! - [`crash`]: crash points that tests arm to inject faults.
+
+pub mod crash;
+pub mod env;
+pub mod grpc;
+pub mod propagation;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,304 @@
+//! Both services in-process, each with a fresh database, on unique topics.
+
+use std::{net::SocketAddr, time::Duration};
+
+use orderflow_devstack::{TestEnv, unique_name};
+use orderflow_messaging::MessagingConfig;
+use orderflow_proto::{
+    orders::v1::{
+        CreateOrderRequest, GetOrderRequest, Order, OrderStatus,
+        orders_service_client::OrdersServiceClient,
+    },
+    payments::v1::{
+        CreateAccountRequest, GetBalanceRequest, TopUpRequest,
+        payments_service_client::PaymentsServiceClient,
+    },
+};
+use orderflow_runtime::crash::CrashPoints;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+use crate::wait::{eventually, until};
+
+/// How a test wants the system set up.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Another broker than the shared one (e.g. one the test stops).
+    pub brokers: Option<String>,
+    /// Crash points armed in payments.
+    pub payments_crash_points: CrashPoints,
+}
+
+/// One running service.
+struct Running {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn stop(self) {
+        self.shutdown.cancel();
+        match tokio::time::timeout(Duration::from_secs(30), self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => panic!("service failed: {error:#}"),
+            Ok(Err(error)) => panic!("service panicked: {error}"),
+            Err(_) => panic!("service did not stop within 30 s"),
+        }
+    }
+}
+
+/// The orders and payments services, running.
+pub struct TestSystem {
+    pub orders_addr: SocketAddr,
+    pub payments_addr: SocketAddr,
+    pub orders: OrdersServiceClient<Channel>,
+    pub payments: PaymentsServiceClient<Channel>,
+    /// Direct access to each service's database, for assertions.
+    pub orders_db: DatabaseConnection,
+    pub payments_db: DatabaseConnection,
+    pub brokers: String,
+    pub requested_topic: String,
+    pub result_topic: String,
+    payments_config: payments::Config,
+    orders_app: Option<Running>,
+    payments_app: Option<Running>,
+}
+
+impl TestSystem {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let env = TestEnv::from_env();
+        let brokers = options
+            .brokers
+            .unwrap_or_else(|| env.kafka_brokers().to_owned());
+        let mut messaging = MessagingConfig::new(brokers.clone());
+        messaging.partitions = 2;
+        messaging.message_timeout = Duration::from_secs(3);
+        let requested_topic = unique_name("payments.requested");
+        let result_topic = unique_name("payments.results");
+        let orders_url = env
+            .fresh_database("orders")
+            .await
+            .expect("an orders database");
+        let payments_url = env
+            .fresh_database("payments")
+            .await
+            .expect("a payments database");
+        let orders_config = orders::Config {
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: orders_url.clone(),
+            database_max_connections: 10,
+            messaging: messaging.clone(),
+            payment_requested_topic: requested_topic.clone(),
+            payment_result_topic: result_topic.clone(),
+            consumer_group: unique_name("orders"),
+            crash_points: CrashPoints::default(),
+        };
+        let payments_config = payments::Config {
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: payments_url.clone(),
+            database_max_connections: 10,
+            messaging,
+            payment_requested_topic: requested_topic.clone(),
+            payment_result_topic: result_topic.clone(),
+            consumer_group: unique_name("payments"),
+            crash_points: options.payments_crash_points,
+        };
+        let orders_app = start_orders(orders_config).await;
+        let payments_app = start_payments(payments_config.clone()).await;
+        let system = Self {
+            orders_addr: orders_app.addr,
+            payments_addr: payments_app.addr,
+            orders: OrdersServiceClient::new(channel(orders_app.addr)),
+            payments: PaymentsServiceClient::new(channel(payments_app.addr)),
+            orders_db: Database::connect(&orders_url)
+                .await
+                .expect("orders database"),
+            payments_db: Database::connect(&payments_url)
+                .await
+                .expect("payments database"),
+            brokers,
+            requested_topic,
+            result_topic,
+            payments_config,
+            orders_app: Some(orders_app),
+            payments_app: Some(payments_app),
+        };
+        system.wait_until_serving(system.orders_addr).await;
+        system.wait_until_serving(system.payments_addr).await;
+        system
+    }
+
+    /// Stops payments (as a crash would, offsets of unfinished work not
+    /// committed) and starts it again on the same database and group.
+    pub async fn restart_payments(&mut self, crash_points: CrashPoints) {
+        if let Some(running) = self.payments_app.take() {
+            running.stop().await;
+        }
+        self.payments_config.crash_points = crash_points;
+        let running = start_payments(self.payments_config.clone()).await;
+        self.payments_addr = running.addr;
+        self.payments = PaymentsServiceClient::new(channel(running.addr));
+        self.payments_app = Some(running);
+        self.wait_until_serving(self.payments_addr).await;
+    }
+
+    /// The crash points payments runs with.
+    pub fn payments_crash_points(&self) -> &CrashPoints {
+        &self.payments_config.crash_points
+    }
+
+    /// Stops both services gracefully; panics if either failed.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.orders_app.take() {
+            running.stop().await;
+        }
+        if let Some(running) = self.payments_app.take() {
+            running.stop().await;
+        }
+    }
+
+    async fn wait_until_serving(&self, addr: SocketAddr) {
+        let health = tonic_health::pb::health_client::HealthClient::new(channel(addr));
+        eventually(
+            "the service reports SERVING",
+            Duration::from_secs(60),
+            || {
+                let mut health = health.clone();
+                async move {
+                    let request = tonic_health::pb::HealthCheckRequest {
+                        service: String::new(),
+                    };
+                    match health.check(request).await {
+                        Ok(response) if response.get_ref().status == 1 => Ok(()),
+                        Ok(response) => Err(format!("status {}", response.get_ref().status)),
+                        Err(status) => Err(status.to_string()),
+                    }
+                }
+            },
+        )
+        .await;
+    }
+
+    // ----- verbs -----
+
+    /// Opens an account for `user_id` holding `balance`.
+    pub async fn open_account(&self, user_id: &str, balance: i64) {
+        let mut payments = self.payments.clone();
+        payments
+            .create_account(CreateAccountRequest {
+                user_id: user_id.into(),
+            })
+            .await
+            .expect("account created");
+        if balance > 0 {
+            payments
+                .top_up(TopUpRequest {
+                    user_id: user_id.into(),
+                    amount: balance,
+                })
+                .await
+                .expect("topped up");
+        }
+    }
+
+    /// The balance of `user_id`'s account.
+    pub async fn balance(&self, user_id: &str) -> i64 {
+        self.payments
+            .clone()
+            .get_balance(GetBalanceRequest {
+                user_id: user_id.into(),
+            })
+            .await
+            .expect("a balance")
+            .into_inner()
+            .account
+            .expect("an account")
+            .balance
+    }
+
+    /// Places an order and returns it (status NEW).
+    pub async fn place_order(&self, user_id: &str, amount: i64) -> Order {
+        self.orders
+            .clone()
+            .create_order(CreateOrderRequest {
+                user_id: user_id.into(),
+                amount,
+                description: format!("test order of {amount}"),
+            })
+            .await
+            .expect("order created")
+            .into_inner()
+            .order
+            .expect("an order")
+    }
+
+    /// The order as orders has it now.
+    pub async fn order(&self, id: &str) -> Order {
+        self.orders
+            .clone()
+            .get_order(GetOrderRequest { id: id.into() })
+            .await
+            .expect("the order")
+            .into_inner()
+            .order
+            .expect("an order")
+    }
+
+    /// Waits until the order is FINISHED or CANCELLED and returns it.
+    pub async fn wait_until_settled(&self, id: &str) -> Order {
+        until(
+            &format!("order {id} is settled"),
+            Duration::from_secs(60),
+            || self.order(id),
+            |order| order.status() != OrderStatus::New,
+        )
+        .await
+    }
+
+    /// A number from `sql` (one row, one column `n`) on `db`.
+    pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+        db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("the query runs")
+            .expect("one row")
+            .try_get::<i64>("", "n")
+            .expect("a column n")
+    }
+}
+
+fn channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("a valid URI")
+        .connect_lazy()
+}
+
+async fn start_orders(config: orders::Config) -> Running {
+    let app = orders::App::build(config).await.expect("orders starts");
+    let addr = app.grpc_addr();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    Running {
+        addr,
+        shutdown,
+        task,
+    }
+}
+
+async fn start_payments(config: payments::Config) -> Running {
+    let app = payments::App::build(config).await.expect("payments starts");
+    let addr = app.grpc_addr();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    Running {
+        addr,
+        shutdown,
+        task,
+    }
+}

@@ -1,0 +1,52 @@
+//! Waiting for a condition with a deadline, never a bare sleep.
+
+use std::{
+    fmt::Debug,
+    future::Future,
+    time::{Duration, Instant},
+};
+
+/// Polls `check` until it returns `Some`, or panics after `timeout` with the
+/// last value `observe` saw.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(seen) if Instant::now() > deadline => {
+                panic!("{what}: not true within {timeout:?}; last seen: {seen}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// Polls `value` until `done(value)`, or panics after `timeout` showing it.
+pub async fn until<T: Debug, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut value: F,
+    done: impl Fn(&T) -> bool,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    eventually(what, timeout, || {
+        let next = value();
+        let done = &done;
+        async move {
+            let seen = next.await;
+            if done(&seen) {
+                Ok(seen)
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        }
+    })
+    .await
+}

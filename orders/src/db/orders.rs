@@ -1,0 +1,144 @@
+//! The `orders` table and its queries. Each query takes any connection, so
+//! callers choose the transaction.
+
+use anyhow::Context;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, entity::prelude::*, sea_query::Expr,
+};
+
+use crate::domain::{Order, OrderStatus, Page, PageRequest, Settlement};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: String,
+    pub amount: i64,
+    pub description: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub created_at: ChronoDateTimeUtc,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl TryFrom<Model> for Order {
+    type Error = anyhow::Error;
+
+    fn try_from(row: Model) -> Result<Self, Self::Error> {
+        let status = OrderStatus::parse(&row.status)
+            .with_context(|| format!("order {} has unknown status {:?}", row.id, row.status))?;
+        Ok(Self {
+            id: row.id,
+            user_id: row.user_id,
+            amount: row.amount,
+            description: row.description,
+            status,
+            failure_reason: row.failure_reason,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// Stores `order`.
+pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<()> {
+    Entity::insert(ActiveModel {
+        id: Set(order.id),
+        user_id: Set(order.user_id.clone()),
+        amount: Set(order.amount),
+        description: Set(order.description.clone()),
+        status: Set(order.status.as_str().to_owned()),
+        failure_reason: Set(order.failure_reason.clone()),
+        created_at: Set(order.created_at),
+        updated_at: Set(order.updated_at),
+    })
+    .exec_without_returning(db)
+    .await
+    .context("inserting the order")?;
+    Ok(())
+}
+
+/// The order with `id`, if any.
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Order>> {
+    Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("reading the order")?
+        .map(Order::try_from)
+        .transpose()
+}
+
+/// A page of `user_id`'s orders, newest first, and their total.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    page: PageRequest,
+) -> anyhow::Result<Page> {
+    let of_user = Entity::find().filter(Column::UserId.eq(user_id));
+    let total = of_user.clone().count(db).await.context("counting orders")?;
+    let orders = of_user
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
+        .all(db)
+        .await
+        .context("listing orders")?
+        .into_iter()
+        .map(Order::try_from)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Page { orders, total })
+}
+
+/// What settling an order did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// The order was `NEW` and now is `FINISHED` or `CANCELLED`.
+    Changed,
+    /// The order was settled before; nothing changed.
+    AlreadySettled,
+    /// No such order.
+    UnknownOrder,
+}
+
+/// Moves order `id` from `NEW` to `FINISHED` or `CANCELLED`; only a `NEW`
+/// order changes.
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    settlement: &Settlement,
+) -> anyhow::Result<Settled> {
+    let (status, reason) = match settlement {
+        Settlement::Paid => (OrderStatus::Finished, None),
+        Settlement::Declined(reason) => (OrderStatus::Cancelled, Some(reason.clone())),
+    };
+    let updated = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(status.as_str()))
+        .col_expr(Column::FailureReason, Expr::value(reason))
+        .col_expr(Column::UpdatedAt, Expr::current_timestamp().into())
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(OrderStatus::New.as_str()))
+        .exec(db)
+        .await
+        .context("settling the order")?;
+    if updated.rows_affected == 1 {
+        return Ok(Settled::Changed);
+    }
+    let exists = Entity::find_by_id(id)
+        .count(db)
+        .await
+        .context("looking the order up")?
+        > 0;
+    Ok(if exists {
+        Settled::AlreadySettled
+    } else {
+        Settled::UnknownOrder
+    })
+}

@@ -1,0 +1,180 @@
+//! Orders as the business sees them: no proto or database types here.
+
+use chrono::{DateTime, Utc};
+use orderflow_domain::{Amount, UserId};
+use uuid::Uuid;
+
+/// Why an order's input is invalid: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl ToString) -> Self {
+        Self {
+            field,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Where an order is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    New,
+    Finished,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "NEW",
+            Self::Finished => "FINISHED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "NEW" => Some(Self::New),
+            "FINISHED" => Some(Self::Finished),
+            "CANCELLED" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// Free text given with an order, at most 1000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_LEN: usize = 1000;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Description {
+    type Error = Invalid;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        let length = value.chars().count();
+        if length > Self::MAX_LEN {
+            return Err(Invalid::new(
+                "description",
+                format!("must be at most {} characters, got {length}", Self::MAX_LEN),
+            ));
+        }
+        Ok(Self(value))
+    }
+}
+
+/// A valid request for a new order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub user_id: UserId,
+    pub amount: Amount,
+    pub description: Description,
+}
+
+/// A stored order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: Uuid,
+    pub user_id: String,
+    pub amount: i64,
+    pub description: String,
+    pub status: OrderStatus,
+    pub failure_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of a user's orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub offset: u64,
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: i32 = 100;
+
+    pub fn new(limit: i32, offset: i32) -> Result<Self, Invalid> {
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(Invalid::new(
+                "limit",
+                format!("must be between 1 and {}, got {limit}", Self::MAX_LIMIT),
+            ));
+        }
+        let offset = u64::try_from(offset)
+            .map_err(|_| Invalid::new("offset", format!("must not be negative, got {offset}")))?;
+        Ok(Self {
+            limit: limit.unsigned_abs().into(),
+            offset,
+        })
+    }
+}
+
+/// A page of orders, newest first, with the user's total.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub orders: Vec<Order>,
+    pub total: u64,
+}
+
+/// How a payment ended, as far as orders care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// Paid: the order is `FINISHED`.
+    Paid,
+    /// Not paid, for this reason: the order is `CANCELLED`.
+    Declined(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_1_to_100_long_from_a_non_negative_offset() {
+        assert_eq!(
+            PageRequest::new(1, 0).unwrap(),
+            PageRequest {
+                limit: 1,
+                offset: 0
+            }
+        );
+        assert_eq!(PageRequest::new(100, 7).unwrap().limit, 100);
+        assert_eq!(PageRequest::new(0, 0).unwrap_err().field, "limit");
+        assert_eq!(PageRequest::new(101, 0).unwrap_err().field, "limit");
+        assert_eq!(PageRequest::new(10, -1).unwrap_err().field, "offset");
+    }
+
+    #[test]
+    fn a_description_is_at_most_1000_characters() {
+        assert!(Description::try_from("é".repeat(1000)).is_ok());
+        assert_eq!(
+            Description::try_from("x".repeat(1001)).unwrap_err().field,
+            "description"
+        );
+    }
+
+    #[test]
+    fn statuses_round_trip_through_text() {
+        for status in [
+            OrderStatus::New,
+            OrderStatus::Finished,
+            OrderStatus::Cancelled,
+        ] {
+            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(OrderStatus::parse("PAID"), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! What can go wrong in the orders service, as its callers can act on it.
+
+use crate::domain::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("order {0} not found")]
+    NotFound(uuid::Uuid),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}

@@ -1,0 +1,63 @@
+//! The `orders.v1.OrdersService` gRPC API over [`Ordering`].
+
+mod convert;
+mod status;
+
+use orderflow_domain::UserId;
+use orderflow_proto::orders::v1::{
+    self as api, CreateOrderRequest, CreateOrderResponse, GetOrderRequest, GetOrderResponse,
+    ListOrdersRequest, ListOrdersResponse,
+};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    domain::{Invalid, PageRequest},
+    ordering::Ordering,
+};
+
+pub use api::orders_service_server::OrdersServiceServer;
+
+/// The gRPC face of the orders service.
+pub struct OrdersApi {
+    pub ordering: Ordering,
+}
+
+#[tonic::async_trait]
+impl api::orders_service_server::OrdersService for OrdersApi {
+    async fn create_order(
+        &self,
+        request: Request<CreateOrderRequest>,
+    ) -> Result<Response<CreateOrderResponse>, Status> {
+        let new = convert::new_order(request.into_inner())?;
+        let order = self.ordering.place(new).await?;
+        Ok(Response::new(CreateOrderResponse {
+            order: Some(convert::order(order)),
+        }))
+    }
+
+    async fn get_order(
+        &self,
+        request: Request<GetOrderRequest>,
+    ) -> Result<Response<GetOrderResponse>, Status> {
+        let id = convert::order_id(&request.into_inner().id)?;
+        let order = self.ordering.get(id).await?;
+        Ok(Response::new(GetOrderResponse {
+            order: Some(convert::order(order)),
+        }))
+    }
+
+    async fn list_orders(
+        &self,
+        request: Request<ListOrdersRequest>,
+    ) -> Result<Response<ListOrdersResponse>, Status> {
+        let request = request.into_inner();
+        let user_id =
+            UserId::try_from(request.user_id).map_err(|error| Invalid::new("user_id", error))?;
+        let page = PageRequest::new(request.limit, request.offset)?;
+        let page = self.ordering.list(user_id.as_str(), page).await?;
+        Ok(Response::new(ListOrdersResponse {
+            orders: page.orders.into_iter().map(convert::order).collect(),
+            total: i64::try_from(page.total).unwrap_or(i64::MAX),
+        }))
+    }
+}

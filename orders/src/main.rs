@@ -1,0 +1,21 @@
+//! The orders service binary: config from the environment, then the app.
+
+use anyhow::Context;
+use orderflow_runtime::{shutdown, telemetry};
+use orders::{App, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _telemetry = telemetry::init("orders")?;
+    let config = Config::from_env().context("reading configuration")?;
+    let app = App::build(config)
+        .await
+        .context("starting the orders service")?;
+    tracing::info!(addr = %app.grpc_addr(), "orders service listening");
+    let result = app.run_until_stopped(shutdown::signal()).await;
+    match &result {
+        Ok(()) => tracing::info!("orders service stopped"),
+        Err(error) => tracing::error!(error = format!("{error:#}"), "orders service failed"),
+    }
+    result
+}

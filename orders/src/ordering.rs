@@ -1,0 +1,85 @@
+//! The use cases: place an order (with its payment request), read orders.
+
+use anyhow::Context;
+use chrono::Utc;
+use orderflow_messaging::outbox::{self, OutboxEvent};
+use orderflow_proto::events::v1 as events;
+use prost::Message;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    db,
+    domain::{NewOrder, Order, OrderStatus, Page, PageRequest},
+    error::OrderError,
+};
+
+/// Places and reads orders.
+#[derive(Clone)]
+pub struct Ordering {
+    pub db: DatabaseConnection,
+    /// Where payment requests are published.
+    pub payment_requested_topic: String,
+}
+
+impl Ordering {
+    /// Stores the order as `NEW` and its `PaymentRequested` event in the
+    /// outbox, in one transaction: both or neither.
+    #[tracing::instrument(skip_all, fields(order_id, user_id = %new.user_id))]
+    pub async fn place(&self, new: NewOrder) -> Result<Order, OrderError> {
+        let now = Utc::now();
+        let order = Order {
+            id: Uuid::now_v7(),
+            user_id: new.user_id.to_string(),
+            amount: new.amount.minor_units(),
+            description: new.description.as_str().to_owned(),
+            status: OrderStatus::New,
+            failure_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        tracing::Span::current().record("order_id", order.id.to_string());
+        let event_id = Uuid::new_v4();
+        let request = events::PaymentRequested {
+            event_id: event_id.to_string(),
+            order_id: order.id.to_string(),
+            user_id: order.user_id.clone(),
+            amount: order.amount,
+            occurred_at: Some(orderflow_proto::timestamp(
+                now.timestamp(),
+                now.timestamp_subsec_nanos(),
+            )),
+        };
+        let txn = self
+            .db
+            .begin()
+            .await
+            .context("beginning the order transaction")?;
+        db::orders::insert(&txn, &order).await?;
+        outbox::append(
+            &txn,
+            OutboxEvent {
+                event_id,
+                topic: self.payment_requested_topic.clone(),
+                key: order.user_id.clone(),
+                event_type: events::PAYMENT_REQUESTED,
+                payload: request.encode_to_vec(),
+            },
+        )
+        .await?;
+        txn.commit().await.context("committing the order")?;
+        Ok(order)
+    }
+
+    /// The order with `id`.
+    pub async fn get(&self, id: Uuid) -> Result<Order, OrderError> {
+        db::orders::find(&self.db, id)
+            .await?
+            .ok_or(OrderError::NotFound(id))
+    }
+
+    /// A page of a user's orders, newest first.
+    pub async fn list(&self, user_id: &str, page: PageRequest) -> Result<Page, OrderError> {
+        Ok(db::orders::list(&self.db, user_id, page).await?)
+    }
+}

@@ -1,0 +1,5 @@
+//! The payments database: schema migrations, accounts and payments.
+
+pub mod accounts;
+pub mod migration;
+pub mod payments;

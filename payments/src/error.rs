@@ -1,0 +1,26 @@
+//! What can go wrong in the payments service, as its callers can act on it.
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("user {0} has no account")]
+    NotFound(String),
+    #[error("user {0} already has an account")]
+    AlreadyExists(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AccountError {
+    pub fn invalid(field: &'static str, message: impl ToString) -> Self {
+        Self::Invalid {
+            field,
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The payments service binary: config from the environment, then the app.
+
+use anyhow::Context;
+use orderflow_runtime::{shutdown, telemetry};
+use payments::{App, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _telemetry = telemetry::init("payments")?;
+    let config = Config::from_env().context("reading configuration")?;
+    let app = App::build(config)
+        .await
+        .context("starting the payments service")?;
+    tracing::info!(addr = %app.grpc_addr(), "payments service listening");
+    let result = app.run_until_stopped(shutdown::signal()).await;
+    match &result {
+        Ok(()) => tracing::info!("payments service stopped"),
+        Err(error) => tracing::error!(error = format!("{error:#}"), "payments service failed"),
+    }
+    result
+}

@@ -1,0 +1,135 @@
+//! Applies `PaymentRequested` events: at most one debit per order, and one
+//! `PaymentResult` in the outbox.
+
+use anyhow::Context;
+use chrono::Utc;
+use orderflow_domain::{Amount, UserId};
+use orderflow_messaging::{
+    consumer::{Decoded, HandleError, Handler},
+    outbox::{self, OutboxEvent},
+};
+use orderflow_proto::events::v1::{self as events, FailureReason, PaymentStatus};
+use orderflow_runtime::crash::CrashPoints;
+use prost::Message;
+use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
+
+use crate::db::{
+    accounts::{self, Change},
+    payments::{self, PaymentRecord},
+};
+
+/// Crash point: the inbox row is written, nothing else yet.
+pub const AFTER_INBOX_INSERT: &str = "payments.after_inbox_insert";
+/// Crash point: debited and recorded, the result not yet in the outbox.
+pub const BEFORE_RESULT: &str = "payments.before_result";
+
+/// A valid payment request.
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    pub event_id: Uuid,
+    pub order_id: Uuid,
+    pub user_id: UserId,
+    pub amount: Amount,
+}
+
+/// The inbox handler for the payment requests topic.
+pub struct PaymentRequests {
+    /// Where results are published.
+    pub result_topic: String,
+    pub crash_points: CrashPoints,
+}
+
+#[async_trait::async_trait]
+impl Handler for PaymentRequests {
+    type Event = PaymentRequest;
+
+    const EVENT_TYPE: &'static str = events::PAYMENT_REQUESTED;
+
+    fn decode(&self, payload: &[u8]) -> Result<Decoded<PaymentRequest>, String> {
+        let event = events::PaymentRequested::decode(payload)
+            .map_err(|error| format!("not a PaymentRequested: {error}"))?;
+        let uuid = |field: &str, text: &str| {
+            Uuid::parse_str(text).map_err(|_| format!("{field} {text:?} is not a UUID"))
+        };
+        let request = PaymentRequest {
+            event_id: uuid("event_id", &event.event_id)?,
+            order_id: uuid("order_id", &event.order_id)?,
+            user_id: UserId::try_from(event.user_id)
+                .map_err(|error| format!("user_id: {error}"))?,
+            amount: Amount::try_from(event.amount).map_err(|error| format!("amount: {error}"))?,
+        };
+        Ok(Decoded {
+            event_id: request.event_id,
+            event: request,
+        })
+    }
+
+    async fn apply(
+        &self,
+        txn: &DatabaseTransaction,
+        request: &PaymentRequest,
+    ) -> Result<(), HandleError> {
+        self.crash_points
+            .hit(AFTER_INBOX_INSERT)
+            .context("processing the payment request")?;
+        if payments::exists(txn, request.order_id).await? {
+            tracing::info!(order_id = %request.order_id, "order already paid for; request ignored");
+            return Ok(());
+        }
+        let (status, reason) = match accounts::debit(txn, &request.user_id, request.amount).await? {
+            Change::Applied(_) => (PaymentStatus::Succeeded, FailureReason::Unspecified),
+            Change::Refused => (PaymentStatus::Failed, FailureReason::InsufficientFunds),
+            Change::NoAccount => (PaymentStatus::Failed, FailureReason::AccountNotFound),
+        };
+        payments::insert(
+            txn,
+            &PaymentRecord {
+                order_id: request.order_id,
+                event_id: request.event_id,
+                user_id: request.user_id.to_string(),
+                amount: request.amount.minor_units(),
+                status: if status == PaymentStatus::Succeeded {
+                    "SUCCEEDED"
+                } else {
+                    "FAILED"
+                },
+                failure_reason: match reason {
+                    FailureReason::Unspecified => None,
+                    FailureReason::InsufficientFunds => Some("INSUFFICIENT_FUNDS"),
+                    FailureReason::AccountNotFound => Some("ACCOUNT_NOT_FOUND"),
+                },
+            },
+        )
+        .await?;
+        self.crash_points
+            .hit(BEFORE_RESULT)
+            .context("publishing the payment result")?;
+        let now = Utc::now();
+        let result = events::PaymentResult {
+            event_id: Uuid::new_v4().to_string(),
+            order_id: request.order_id.to_string(),
+            user_id: request.user_id.to_string(),
+            amount: request.amount.minor_units(),
+            status: status.into(),
+            failure_reason: reason.into(),
+            occurred_at: Some(orderflow_proto::timestamp(
+                now.timestamp(),
+                now.timestamp_subsec_nanos(),
+            )),
+        };
+        outbox::append(
+            txn,
+            OutboxEvent {
+                event_id: Uuid::parse_str(&result.event_id).context("event id")?,
+                topic: self.result_topic.clone(),
+                key: request.user_id.to_string(),
+                event_type: events::PAYMENT_RESULT,
+                payload: result.encode_to_vec(),
+            },
+        )
+        .await?;
+        tracing::info!(order_id = %request.order_id, ?status, ?reason, "payment settled");
+        Ok(())
+    }
+}
