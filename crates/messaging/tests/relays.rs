@@ -1,0 +1,105 @@
+//! Several relays on one outbox publish every row exactly once.
+
+use std::{collections::HashSet, time::Duration};
+
+use orderflow_devstack::{TestEnv, unique_name};
+use orderflow_messaging::{
+    MessagingConfig, kafka,
+    migration::CreateOutboxAndInbox,
+    outbox::{self, OutboxEvent},
+    relay::{Delivery, Relay},
+};
+use rdkafka::{
+    ClientConfig, Message,
+    consumer::{Consumer, StreamConsumer},
+};
+use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateOutboxAndInbox)]
+    }
+}
+
+#[tokio::test]
+async fn two_relays_on_one_outbox_publish_every_row_once() {
+    const ROWS: usize = 300;
+    let env = TestEnv::from_env();
+    let db = Database::connect(&env.fresh_database("relays").await.unwrap())
+        .await
+        .unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let topic = unique_name("relays");
+    let mut config = MessagingConfig::new(env.kafka_brokers());
+    config.batch_size = 7;
+    kafka::ensure_topics(&config, &[&topic]).await.unwrap();
+    for i in 0..ROWS {
+        outbox::append(
+            &db,
+            OutboxEvent {
+                event_id: uuid::Uuid::new_v4(),
+                topic: topic.clone(),
+                key: format!("user-{}", i % 5),
+                event_type: "test.Event",
+                payload: i.to_string().into_bytes(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    let drain = |relay: Relay| async move {
+        let mut published = 0;
+        while let Delivery::Published(count) = relay.publish_batch().await.unwrap() {
+            published += count;
+        }
+        published
+    };
+    let (first, second) = tokio::join!(
+        drain(Relay::new(db.clone(), config.clone()).unwrap()),
+        drain(Relay::new(db.clone(), config.clone()).unwrap()),
+    );
+    assert_eq!(first + second, ROWS, "relay counts {first} + {second}");
+    assert!(
+        first > 0 && second > 0,
+        "both relays took part: {first} and {second}"
+    );
+    let unpublished = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(unpublished, 0);
+
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", env.kafka_brokers())
+        .set("group.id", unique_name("relays-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&topic]).unwrap();
+    let mut seen = HashSet::new();
+    let mut records = 0;
+    // Read everything, then wait a little longer for any duplicate.
+    loop {
+        let patience = Duration::from_secs(if records < ROWS { 30 } else { 3 });
+        let Ok(message) = tokio::time::timeout(patience, consumer.recv()).await else {
+            break;
+        };
+        let message = message.unwrap();
+        records += 1;
+        seen.insert(String::from_utf8(message.payload().unwrap().to_vec()).unwrap());
+    }
+    assert_eq!(seen.len(), ROWS, "every row arrived");
+    assert_eq!(records, ROWS, "no row arrived twice");
+    consumer.unsubscribe();
+    std::thread::spawn(move || drop(consumer));
+}

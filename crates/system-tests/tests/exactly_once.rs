@@ -1,0 +1,148 @@
+//! Redelivery, duplicates and crashes never debit an order twice.
+
+use std::time::Duration;
+
+use orderflow_messaging::headers;
+use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
+use orderflow_runtime::crash::CrashPoints;
+use orderflow_system_tests::{TestSystem, eventually, produce};
+use payments::payment_requests::AFTER_INBOX_INSERT;
+use prost::Message;
+use sea_orm::{ConnectionTrait, Statement};
+
+#[tokio::test]
+async fn a_payment_request_delivered_six_times_debits_once_and_answers_once() {
+    let system = TestSystem::start().await;
+    system.open_account("dave", 1_000).await;
+    let order = system.place_order("dave", 400).await;
+    system.wait_until_settled(&order.id).await;
+
+    // The request orders published, sent five more times, then once more
+    // under a new event id for the same order.
+    let request = published_request(&system).await;
+    let event_id = request.event_id.clone();
+    for _ in 0..5 {
+        send(&system, &request).await;
+    }
+    let mut renamed = request.clone();
+    renamed.event_id = uuid::Uuid::new_v4().to_string();
+    send(&system, &renamed).await;
+
+    // Same key, same partition: once the last one is in the inbox, all were handled.
+    let last = renamed.event_id.clone();
+    eventually(
+        "the renamed request is handled",
+        Duration::from_secs(30),
+        || {
+            let system = &system;
+            let last = last.clone();
+            async move {
+                let seen = TestSystem::count(
+                    &system.payments_db,
+                    &format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{last}'"),
+                )
+                .await;
+                if seen == 1 {
+                    Ok(())
+                } else {
+                    Err("not yet".into())
+                }
+            }
+        },
+    )
+    .await;
+    let count = |sql: &'static str| TestSystem::count(&system.payments_db, sql);
+    assert_eq!(system.balance("dave").await, 600, "one debit of 400");
+    assert_eq!(count("SELECT count(*) AS n FROM payments").await, 1);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM outbox").await,
+        1,
+        "one PaymentResult"
+    );
+    assert_eq!(
+        count("SELECT count(*) AS n FROM inbox").await,
+        2,
+        "two distinct event ids"
+    );
+    assert_ne!(event_id, last);
+    assert_eq!(
+        system.order(&order.id).await.status(),
+        OrderStatus::Finished
+    );
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn a_crash_after_the_inbox_insert_leaves_nothing_half_done_and_redelivery_pays_once() {
+    let crash = CrashPoints::parse(&format!("{AFTER_INBOX_INSERT}:always")).unwrap();
+    let mut system = TestSystem::start_with(orderflow_system_tests::Options {
+        payments_crash_points: crash.clone(),
+        ..Default::default()
+    })
+    .await;
+    system.open_account("erin", 1_000).await;
+    let order = system.place_order("erin", 700).await;
+
+    eventually("the crash point fires", Duration::from_secs(30), || {
+        let fired = crash.fired(AFTER_INBOX_INSERT);
+        async move {
+            if fired >= 2 {
+                Ok(())
+            } else {
+                Err(format!("fired {fired} times"))
+            }
+        }
+    })
+    .await;
+    let count = |sql: &'static str| TestSystem::count(&system.payments_db, sql);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM inbox").await,
+        0,
+        "inbox insert rolled back"
+    );
+    assert_eq!(count("SELECT count(*) AS n FROM payments").await, 0);
+    assert_eq!(count("SELECT count(*) AS n FROM outbox").await, 0);
+    assert_eq!(system.balance("erin").await, 1_000);
+    assert_eq!(system.order(&order.id).await.status(), OrderStatus::New);
+
+    // The process "restarts" without the fault: Kafka delivers the request again.
+    system.restart_payments(CrashPoints::default()).await;
+    let settled = system.wait_until_settled(&order.id).await;
+
+    assert_eq!(settled.status(), OrderStatus::Finished);
+    assert_eq!(system.balance("erin").await, 300);
+    let count = |sql: &'static str| TestSystem::count(&system.payments_db, sql);
+    assert_eq!(count("SELECT count(*) AS n FROM payments").await, 1);
+    assert_eq!(count("SELECT count(*) AS n FROM outbox").await, 1);
+    system.stop().await;
+}
+
+/// The PaymentRequested that orders stored in its outbox.
+async fn published_request(system: &TestSystem) -> events::PaymentRequested {
+    let row = system
+        .orders_db
+        .query_one_raw(Statement::from_string(
+            system.orders_db.get_database_backend(),
+            "SELECT payload FROM outbox",
+        ))
+        .await
+        .unwrap()
+        .expect("one outbox row");
+    let payload: Vec<u8> = row.try_get("", "payload").unwrap();
+    events::PaymentRequested::decode(payload.as_slice()).unwrap()
+}
+
+async fn send(system: &TestSystem, request: &events::PaymentRequested) {
+    produce(
+        &system.brokers,
+        &system.requested_topic,
+        &request.user_id,
+        &request.encode_to_vec(),
+        &[
+            (headers::EVENT_ID, &request.event_id),
+            (headers::EVENT_TYPE, events::PAYMENT_REQUESTED),
+            (headers::CONTENT_TYPE, headers::PROTOBUF),
+        ],
+    )
+    .await;
+}

