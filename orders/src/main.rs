@@ -2,12 +2,12 @@
 
 use anyhow::Context;
 use orderflow_runtime::{shutdown, telemetry};
-use orders::{App, Config};
+use orders::{App, config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _telemetry = telemetry::init("orders")?;
-    let config = Config::from_env().context("reading configuration")?;
+    let config = config::from_env().context("reading configuration")?;
     let app = App::build(config)
         .await
         .context("starting the orders service")?;

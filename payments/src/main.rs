@@ -2,12 +2,12 @@
 
 use anyhow::Context;
 use orderflow_runtime::{shutdown, telemetry};
-use payments::{App, Config};
+use payments::{App, config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _telemetry = telemetry::init("payments")?;
-    let config = Config::from_env().context("reading configuration")?;
+    let config = config::from_env().context("reading configuration")?;
     let app = App::build(config)
         .await
         .context("starting the payments service")?;

@@ -1,5 +1,6 @@
 //! `cargo xtask run`: the whole system on this machine, data kept in `.data/`.
 //! `cargo xtask test`: every test, with the infrastructure they need.
+//! `cargo xtask bench`: the benchmarks, on the same infrastructure.
 
 mod signals;
 mod system;
@@ -11,10 +12,13 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
-        Some("test") => tests::run(args.collect()),
+        Some("test") => tests::run(tests::Runner::Tests, args.collect()),
+        Some("bench") => tests::run(tests::Runner::Benches, args.collect()),
         Some("run") => system::run(),
         _ => {
-            eprintln!("usage: cargo xtask test [nextest arguments] | cargo xtask run");
+            eprintln!(
+                "usage: cargo xtask run | cargo xtask test [nextest arguments] | cargo xtask bench [cargo bench arguments]"
+            );
             return ExitCode::from(2);
         }
     };

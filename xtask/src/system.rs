@@ -1,14 +1,20 @@
 //! `cargo xtask run`: PostgreSQL and the broker with their data in `.data/`
-//! (kept across runs), then every service, until Ctrl-C stops them all.
+//! (kept across runs), then orders, payments and the gateway, until Ctrl-C
+//! stops them all (services first, then the broker, then PostgreSQL).
 
-use std::{path::PathBuf, thread, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitCode},
+    thread,
+    time::Duration,
+};
 
-use anyhow::Context;
-use orderflow_devstack::{Broker, Postgres, ensure_database};
+use anyhow::{Context, bail};
+use orderflow_devstack::{Broker, Postgres, ensure_database, stop, supervise};
 
 use crate::{signals, tools};
 
-/// Ports, overridable for a machine where the defaults are taken.
+/// A port from the environment, or the default.
 fn port(name: &str, default: u16) -> anyhow::Result<u16> {
     match std::env::var(name) {
         Ok(value) => value.parse().with_context(|| format!("{name}={value}")),
@@ -16,11 +22,12 @@ fn port(name: &str, default: u16) -> anyhow::Result<u16> {
     }
 }
 
-pub fn run() -> anyhow::Result<std::process::ExitCode> {
+pub fn run() -> anyhow::Result<ExitCode> {
     signals::install();
     let root = workspace_root();
     let data = root.join(".data");
     tools::ensure_tansu()?;
+    build_services(&root)?;
 
     let postgres = Postgres::start_persistent(
         &data.join("postgres"),
@@ -32,21 +39,117 @@ pub fn run() -> anyhow::Result<std::process::ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let orders_db = runtime.block_on(ensure_database(&postgres.url(), "orders"))?;
     let payments_db = runtime.block_on(ensure_database(&postgres.url(), "payments"))?;
+    let orders_port = port("ORDERFLOW_ORDERS_PORT", 50051)?;
+    let payments_port = port("ORDERFLOW_PAYMENTS_PORT", 50052)?;
+    let gateway_port = port("ORDERFLOW_GATEWAY_PORT", 8080)?;
+    let kafka = broker.bootstrap_servers();
+    let logs = data.join("logs");
+    std::fs::create_dir_all(&logs)?;
 
-    println!("orderflow is running (data in {}):", data.display());
-    println!("  PostgreSQL   {}", postgres.url());
-    println!("    orders     {orders_db}");
-    println!("    payments   {payments_db}");
-    println!("  Kafka        {}", broker.bootstrap_servers());
+    let mut services = vec![
+        spawn(
+            &root,
+            &logs,
+            "orders",
+            &[
+                ("DATABASE_URL", orders_db.clone()),
+                ("KAFKA_BROKERS", kafka.clone()),
+                ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{orders_port}")),
+            ],
+        )?,
+        spawn(
+            &root,
+            &logs,
+            "payments",
+            &[
+                ("DATABASE_URL", payments_db.clone()),
+                ("KAFKA_BROKERS", kafka.clone()),
+                ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{payments_port}")),
+            ],
+        )?,
+        spawn(
+            &root,
+            &logs,
+            "gateway",
+            &[
+                ("GATEWAY_LISTEN_ADDR", format!("127.0.0.1:{gateway_port}")),
+                ("ORDERS_URL", format!("http://127.0.0.1:{orders_port}")),
+                ("PAYMENTS_URL", format!("http://127.0.0.1:{payments_port}")),
+            ],
+        )?,
+    ];
+
+    println!(
+        "orderflow is running (data in {}, logs in {}):",
+        data.display(),
+        logs.display()
+    );
+    println!(
+        "  Gateway (REST)   http://127.0.0.1:{gateway_port}   Swagger UI: http://127.0.0.1:{gateway_port}/swagger"
+    );
+    println!("  orders (gRPC)    127.0.0.1:{orders_port}");
+    println!("  payments (gRPC)  127.0.0.1:{payments_port}");
+    println!("  PostgreSQL       {orders_db}");
+    println!("                   {payments_db}");
+    println!("  Kafka            {kafka}");
     println!("Press Ctrl-C to stop.");
 
-    while !signals::stop_requested() {
+    let mut failed = None;
+    while !signals::stop_requested() && failed.is_none() {
+        for (name, child) in &mut services {
+            if let Ok(Some(status)) = child.try_wait() {
+                failed = Some(format!(
+                    "{name} exited with {status}; see {}",
+                    logs.join(format!("{name}.log")).display()
+                ));
+            }
+        }
         thread::sleep(Duration::from_millis(200));
     }
     println!("stopping");
+    for (_, child) in services.iter_mut().rev() {
+        stop(child, libc::SIGTERM, Duration::from_secs(20));
+    }
     drop(broker);
     drop(postgres);
-    Ok(std::process::ExitCode::SUCCESS)
+    match failed {
+        Some(reason) => bail!(reason),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn build_services(root: &Path) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build", "--bin", "orders", "--bin", "payments", "--bin", "gateway",
+        ])
+        .status()
+        .context("building the services")?;
+    if !status.success() {
+        bail!("building the services failed with {status}");
+    }
+    Ok(())
+}
+
+fn spawn(
+    root: &Path,
+    logs: &Path,
+    name: &'static str,
+    env: &[(&str, String)],
+) -> anyhow::Result<(&'static str, Child)> {
+    let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
+    let mut command = Command::new(root.join("target/debug").join(name));
+    command
+        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    supervise(&mut command);
+    let child = command
+        .spawn()
+        .with_context(|| format!("starting {name}"))?;
+    Ok((name, child))
 }
 
 fn workspace_root() -> PathBuf {

@@ -1,4 +1,4 @@
-//! `cargo xtask test`: starts a throwaway PostgreSQL cluster and tansu broker
+//! `cargo xtask test` (and `bench`): starts a throwaway PostgreSQL cluster and tansu broker
 //! (unless DATABASE_URL / KAFKA_BROKERS name existing ones), runs every test
 //! with cargo-nextest (or cargo test), and stops everything afterwards, also on
 //! failure or Ctrl-C.
@@ -14,7 +14,15 @@ use orderflow_devstack::{Broker, Postgres};
 
 use crate::{signals, tools};
 
-pub fn run(extra_args: Vec<String>) -> anyhow::Result<ExitCode> {
+/// What to run once the infrastructure is up.
+pub enum Runner {
+    /// Every test (cargo-nextest, or cargo test without it).
+    Tests,
+    /// The benchmarks (`cargo bench`), which print their figures.
+    Benches,
+}
+
+pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> {
     signals::install();
     let started = Instant::now();
     let mut env: Vec<(&str, String)> = Vec::new();
@@ -57,11 +65,17 @@ pub fn run(extra_args: Vec<String>) -> anyhow::Result<ExitCode> {
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(&cargo);
-    if nextest_installed(&cargo) {
-        command.args(["nextest", "run", "--workspace"]);
-    } else {
-        eprintln!("xtask: cargo-nextest not found, using cargo test");
-        command.args(["test", "--workspace"]);
+    match runner {
+        Runner::Benches => {
+            command.arg("bench");
+        }
+        Runner::Tests if nextest_installed(&cargo) => {
+            command.args(["nextest", "run", "--workspace"]);
+        }
+        Runner::Tests => {
+            eprintln!("xtask: cargo-nextest not found, using cargo test");
+            command.args(["test", "--workspace"]);
+        }
     }
     command.args(extra_args).envs(env);
     let mut child = command.spawn().context("starting the test runner")?;

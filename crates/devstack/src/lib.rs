@@ -18,5 +18,5 @@ mod test_env;
 
 pub use broker::{Broker, TANSU_VERSION, tansu_binary};
 pub use postgres::{Postgres, ensure_database};
-pub use process::free_port;
+pub use process::{free_port, stop, supervise};
 pub use test_env::{TestEnv, unique_name};

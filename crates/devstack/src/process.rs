@@ -56,6 +56,12 @@ impl RunAs {
     }
 }
 
+/// Prepares `command` (a server of ours) to run in its own process group and
+/// to receive SIGTERM when the thread that started it dies.
+pub fn supervise(command: &mut Command) {
+    supervised(command, None);
+}
+
 /// Prepares `command` to run in its own process group, as `run_as` when
 /// given, and to receive SIGTERM when the thread that started it dies.
 pub(crate) fn supervised(command: &mut Command, run_as: Option<RunAs>) {
@@ -82,7 +88,7 @@ pub(crate) fn supervised(command: &mut Command, run_as: Option<RunAs>) {
 }
 
 /// Sends `signal` to `child`, waits up to `grace` for it to exit, then kills it.
-pub(crate) fn stop(child: &mut Child, signal: libc::c_int, grace: Duration) {
+pub fn stop(child: &mut Child, signal: libc::c_int, grace: Duration) {
     if matches!(child.try_wait(), Ok(Some(_))) {
         return;
     }

@@ -59,3 +59,53 @@ impl MessagingConfig {
         }
     }
 }
+
+/// What each service (orders, payments) is configured with: its gRPC
+/// address, its database, Kafka, the two topics of the payment flow, its
+/// consumer group and, for tests, crash points.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// `GRPC_LISTEN_ADDR` (port 0 in tests).
+    pub grpc_addr: std::net::SocketAddr,
+    /// `DATABASE_URL`: the service's own database.
+    pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS` (default 10).
+    pub database_max_connections: u32,
+    /// Kafka, relay and retention settings.
+    pub messaging: MessagingConfig,
+    /// `PAYMENT_REQUESTED_TOPIC` (default `payments.requested`): orders
+    /// publishes payment requests there, payments consumes them.
+    pub payment_requested_topic: String,
+    /// `PAYMENT_RESULT_TOPIC` (default `payments.results`): payments
+    /// publishes results there, orders consumes them.
+    pub payment_result_topic: String,
+    /// `CONSUMER_GROUP`.
+    pub consumer_group: String,
+    /// `CRASH_POINTS`: fault injection for tests; empty in production.
+    pub crash_points: orderflow_runtime::crash::CrashPoints,
+}
+
+impl ServiceConfig {
+    /// Reads the environment; `port` and `group` are the service's defaults.
+    pub fn from_env(port: u16, group: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            grpc_addr: env::or(
+                "GRPC_LISTEN_ADDR",
+                std::net::SocketAddr::from(([0, 0, 0, 0], port)),
+            )?,
+            database_url: env::required("DATABASE_URL")?,
+            database_max_connections: env::or("DATABASE_MAX_CONNECTIONS", 10)?,
+            messaging: MessagingConfig::from_env()?,
+            payment_requested_topic: env::string_or(
+                "PAYMENT_REQUESTED_TOPIC",
+                "payments.requested",
+            ),
+            payment_result_topic: env::string_or("PAYMENT_RESULT_TOPIC", "payments.results"),
+            consumer_group: env::string_or("CONSUMER_GROUP", group),
+            crash_points: orderflow_runtime::crash::CrashPoints::parse(&env::string_or(
+                "CRASH_POINTS",
+                "",
+            ))?,
+        })
+    }
+}

@@ -8,6 +8,7 @@
 //!   committed only after that transaction commits; an event that cannot be
 //!   decoded goes to `<topic>.dlq`.
 //! - [`retention`]: old published outbox rows and inbox rows are deleted.
+//! - [`service`]: a service's gRPC server beside its pipeline, one way for all.
 //!
 //! Records carry the event id, type, content type and W3C trace context in
 //! their headers ([`headers`]).
@@ -24,5 +25,6 @@ pub mod outbox;
 pub mod pipeline;
 pub mod relay;
 pub mod retention;
+pub mod service;
 
-pub use config::MessagingConfig;
+pub use config::{MessagingConfig, ServiceConfig};
