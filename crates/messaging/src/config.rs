@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use orderflow_runtime::env;
 
+const FETCH_WAIT_MS: u64 = 20;
+
 /// How a service talks to Kafka and runs its relay, consumer and retention.
 #[derive(Clone, Debug)]
 pub struct MessagingConfig {
@@ -19,6 +21,10 @@ pub struct MessagingConfig {
     /// `KAFKA_MESSAGE_TIMEOUT_MS`: how long a record may wait for delivery
     /// before the relay gives up on this attempt and retries later.
     pub message_timeout: Duration,
+    /// `KAFKA_FETCH_WAIT_MS`: how long the broker may hold a consumer's
+    /// fetch while no records arrive. A broker that does not answer a fetch
+    /// as soon as records arrive (tansu) adds up to this much to each hop.
+    pub fetch_wait: Duration,
     /// `OUTBOX_RETENTION_SECS`: how long published rows are kept.
     pub outbox_retention: Duration,
     /// `INBOX_RETENTION_SECS`: how long handled event ids are kept; longer
@@ -36,6 +42,10 @@ impl MessagingConfig {
             batch_size: env::or("OUTBOX_BATCH_SIZE", 100)?,
             poll_interval: env::millis_or("OUTBOX_POLL_INTERVAL_MS", Duration::from_secs(1))?,
             message_timeout: env::millis_or("KAFKA_MESSAGE_TIMEOUT_MS", Duration::from_secs(10))?,
+            fetch_wait: env::millis_or(
+                "KAFKA_FETCH_WAIT_MS",
+                Duration::from_millis(FETCH_WAIT_MS),
+            )?,
             outbox_retention: env::secs_or("OUTBOX_RETENTION_SECS", Duration::from_secs(86_400))?,
             inbox_retention: env::secs_or(
                 "INBOX_RETENTION_SECS",
@@ -53,6 +63,7 @@ impl MessagingConfig {
             batch_size: 100,
             poll_interval: Duration::from_secs(1),
             message_timeout: Duration::from_secs(10),
+            fetch_wait: Duration::from_millis(FETCH_WAIT_MS),
             outbox_retention: Duration::from_secs(86_400),
             inbox_retention: Duration::from_secs(14 * 86_400),
             retention_interval: Duration::from_secs(600),

@@ -40,6 +40,10 @@ pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<StreamC
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
+        .set(
+            "fetch.wait.max.ms",
+            config.fetch_wait.as_millis().to_string(),
+        )
         .create()
         .context("creating the Kafka consumer")
 }

@@ -117,6 +117,55 @@ async fn a_crash_after_the_inbox_insert_leaves_nothing_half_done_and_redelivery_
     system.stop().await;
 }
 
+#[tokio::test]
+async fn a_late_result_for_a_settled_order_changes_nothing() {
+    let system = TestSystem::start().await;
+    system.open_account("faye", 1_000).await;
+    let order = system.place_order("faye", 100).await;
+    let finished = system.wait_until_settled(&order.id).await;
+    assert_eq!(finished.status(), OrderStatus::Finished);
+
+    let late = events::PaymentResult {
+        event_id: uuid::Uuid::new_v4().to_string(),
+        order_id: order.id.clone(),
+        user_id: "faye".into(),
+        amount: 100,
+        status: events::PaymentStatus::Failed.into(),
+        failure_reason: events::FailureReason::InsufficientFunds.into(),
+        occurred_at: None,
+    };
+    produce(
+        &system.brokers,
+        &system.result_topic,
+        "faye",
+        &late.encode_to_vec(),
+        &[(headers::EVENT_TYPE, events::PAYMENT_RESULT)],
+    )
+    .await;
+    let late_id = late.event_id.clone();
+    eventually(
+        "orders handles the late result",
+        Duration::from_secs(30),
+        || {
+            let system = &system;
+            let late_id = late_id.clone();
+            async move {
+                let sql = format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{late_id}'");
+                match TestSystem::count(&system.orders_db, &sql).await {
+                    1 => Ok(()),
+                    seen => Err(format!("{seen} inbox rows")),
+                }
+            }
+        },
+    )
+    .await;
+    let now = system.order(&order.id).await;
+    assert_eq!(now.status(), OrderStatus::Finished);
+    assert_eq!(now.failure_reason, "");
+    assert_eq!(now.updated_at, finished.updated_at);
+    system.stop().await;
+}
+
 /// The PaymentRequested that orders stored in its outbox.
 async fn published_request(system: &TestSystem) -> events::PaymentRequested {
     let row = system

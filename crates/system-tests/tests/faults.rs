@@ -5,8 +5,9 @@ use std::time::Duration;
 use futures::future::join_all;
 use orderflow_devstack::Broker;
 use orderflow_messaging::headers;
-use orderflow_proto::orders::v1::OrderStatus;
+use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
 use orderflow_system_tests::{Options, TestSystem, TopicReader, produce};
+use prost::Message;
 
 #[tokio::test]
 async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
@@ -45,18 +46,33 @@ async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
 }
 
 #[tokio::test]
-async fn a_garbage_record_goes_to_the_dead_letter_topic_and_later_orders_still_settle() {
+async fn garbage_and_invalid_records_go_to_the_dead_letter_topic_and_later_orders_still_settle() {
     let system = TestSystem::start().await;
     system.open_account("grace", 1_000).await;
+    let event_type = [(headers::EVENT_TYPE, events::PAYMENT_REQUESTED)];
+    let garbage = b"\xff\xfe definitely not protobuf";
     produce(
         &system.brokers,
         &system.requested_topic,
         "grace",
-        b"\xff\xfe definitely not protobuf",
-        &[(
-            headers::EVENT_TYPE,
-            orderflow_proto::events::v1::PAYMENT_REQUESTED,
-        )],
+        garbage,
+        &event_type,
+    )
+    .await;
+    let invalid = events::PaymentRequested {
+        event_id: uuid::Uuid::new_v4().to_string(),
+        order_id: uuid::Uuid::new_v4().to_string(),
+        user_id: "grace".into(),
+        amount: -5,
+        occurred_at: None,
+    };
+    let invalid = invalid.encode_to_vec();
+    produce(
+        &system.brokers,
+        &system.requested_topic,
+        "grace",
+        &invalid,
+        &event_type,
     )
     .await;
 
@@ -66,11 +82,17 @@ async fn a_garbage_record_goes_to_the_dead_letter_topic_and_later_orders_still_s
     assert_eq!(system.balance("grace").await, 750);
 
     let dead = TopicReader::new(&system.brokers, &format!("{}.dlq", system.requested_topic))
-        .read(1, Duration::from_secs(30))
+        .read(2, Duration::from_secs(30))
         .await;
-    assert_eq!(dead[0].payload, b"\xff\xfe definitely not protobuf");
+    assert_eq!(dead[0].payload, garbage);
     let reason = dead[0].header(headers::DLQ_ERROR).expect("the reason");
     assert!(reason.contains("not a PaymentRequested"), "{reason}");
     assert!(dead[0].header(headers::DLQ_SOURCE).is_some());
+    assert_eq!(dead[1].payload, invalid);
+    let reason = dead[1].header(headers::DLQ_ERROR).expect("the reason");
+    assert!(reason.contains("amount"), "{reason}");
+    let payments =
+        TestSystem::count(&system.payments_db, "SELECT count(*) AS n FROM payments").await;
+    assert_eq!(payments, 1, "only the real order was paid");
     system.stop().await;
 }
