@@ -114,7 +114,7 @@ mod tests {
             Err(MoneyError::Overflow)
         );
         assert_eq!(
-            Balance::max_before_credit(Amount::try_from(2).unwrap()),
+            Balance::max_before_credit(Amount::try_from(1).unwrap()),
             almost_full
         );
     }

@@ -96,10 +96,7 @@ impl Relay {
         }
         if !delivered.is_empty() {
             outbox::Entity::update_many()
-                .col_expr(
-                    outbox::Column::PublishedAt,
-                    Expr::current_timestamp().into(),
-                )
+                .col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
                 .filter(outbox::Column::Id.is_in(delivered.iter().copied()))
                 .exec(&txn)
                 .await

@@ -120,3 +120,14 @@ where
         .await
         .context("serving gRPC")
 }
+
+/// INVALID_ARGUMENT naming the bad `field` (as a `google.rpc.BadRequest`
+/// field violation, which the gateway turns into the problem's `field`).
+pub fn invalid_argument(field: &str, message: &str) -> tonic::Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+    tonic::Status::with_error_details(
+        tonic::Code::InvalidArgument,
+        format!("{field}: {message}"),
+        ErrorDetails::with_bad_request_violation(field, message),
+    )
+}

@@ -122,7 +122,7 @@ pub async fn settle(
     let updated = Entity::update_many()
         .col_expr(Column::Status, Expr::value(status.as_str()))
         .col_expr(Column::FailureReason, Expr::value(reason))
-        .col_expr(Column::UpdatedAt, Expr::current_timestamp().into())
+        .col_expr(Column::UpdatedAt, Expr::current_timestamp())
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(OrderStatus::New.as_str()))
         .exec(db)

@@ -1,13 +1,14 @@
 //! The one table from orders errors to gRPC status codes.
 
 use orderflow_messaging::database;
+use orderflow_runtime::grpc;
 use tonic::Status;
 
 use crate::{domain::Invalid, error::OrderError};
 
 impl From<Invalid> for Status {
     fn from(invalid: Invalid) -> Self {
-        Status::invalid_argument(invalid.to_string())
+        grpc::invalid_argument(invalid.field, &invalid.message)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one table from payments errors to gRPC status codes.
 
 use orderflow_messaging::database;
+use orderflow_runtime::grpc;
 use tonic::Status;
 
 use crate::error::AccountError;
@@ -8,7 +9,7 @@ use crate::error::AccountError;
 impl From<AccountError> for Status {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::Invalid { .. } => Status::invalid_argument(error.to_string()),
+            AccountError::Invalid { field, message } => grpc::invalid_argument(field, &message),
             AccountError::NotFound(_) => Status::not_found(error.to_string()),
             AccountError::AlreadyExists(_) => Status::already_exists(error.to_string()),
             AccountError::Unexpected(error) if database::is_unavailable(&error) => {
