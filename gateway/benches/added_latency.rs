@@ -1,0 +1,146 @@
+//! The gateway's added latency: `GetOrder` over gRPC straight to the orders
+//! service, against `GET /api/orders/{id}` through the gateway, in the same
+//! run, on the same order. Needs DATABASE_URL and KAFKA_BROKERS (as
+//! `cargo xtask test` or `cargo xtask bench` provide).
+//!
+//! After a warm-up, the two paths alternate in blocks so that drift in the
+//! machine's load hits both alike; each call is timed on its own.
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use gateway::{App, Config};
+use orderflow_proto::orders::v1::{
+    CreateOrderRequest, GetOrderRequest, orders_service_client::OrdersServiceClient,
+};
+use orderflow_system_tests::TestSystem;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+const CALLS: usize = 1_000;
+const WARM_UP: usize = 100;
+const BLOCK: usize = 50;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let system = TestSystem::start().await;
+    let config = Config {
+        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        orders_url: format!("http://{}", system.orders_addr),
+        payments_url: format!("http://{}", system.payments_addr),
+        ..Config::local()
+    };
+    let app = App::build(config).await?;
+    let gateway_url = format!("http://{}", app.local_addr());
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    let channel = Channel::from_shared(format!("http://{}", system.orders_addr))?
+        .connect()
+        .await
+        .context("connecting to the orders service")?;
+    let mut grpc = OrdersServiceClient::new(channel);
+    let created = grpc
+        .create_order(CreateOrderRequest {
+            user_id: "bench-user".to_owned(),
+            amount: 100,
+            description: "latency benchmark".to_owned(),
+        })
+        .await?
+        .into_inner();
+    let id = created.order.context("CreateOrder returned no order")?.id;
+    let http = reqwest::Client::new();
+    let rest_url = format!("{gateway_url}/api/orders/{id}");
+
+    let mut direct = Vec::with_capacity(CALLS);
+    let mut through_gateway = Vec::with_capacity(CALLS);
+    for _ in 0..WARM_UP {
+        time_grpc(&mut grpc, &id).await?;
+        time_rest(&http, &rest_url).await?;
+    }
+    while direct.len() < CALLS {
+        for _ in 0..BLOCK {
+            direct.push(time_grpc(&mut grpc, &id).await?);
+        }
+        for _ in 0..BLOCK {
+            through_gateway.push(time_rest(&http, &rest_url).await?);
+        }
+    }
+
+    let grpc_stats = Stats::of(&mut direct);
+    let rest_stats = Stats::of(&mut through_gateway);
+    println!(
+        "added latency of the gateway: {CALLS} GetOrder calls each, alternating blocks of {BLOCK}"
+    );
+    println!("  {:<28} {:>10} {:>10} {:>10}", "", "median", "p99", "mean");
+    grpc_stats.print("gRPC GetOrder (direct)");
+    rest_stats.print("REST GET /api/orders/{id}");
+    let added = rest_stats.median.as_secs_f64() - grpc_stats.median.as_secs_f64();
+    let ratio = rest_stats.median.as_secs_f64() / grpc_stats.median.as_secs_f64();
+    println!(
+        "  added by the gateway (median): {:.1} µs, {ratio:.2}x the direct call",
+        added * 1e6
+    );
+
+    shutdown.cancel();
+    server.await??;
+    system.stop().await;
+    Ok(())
+}
+
+async fn time_grpc(
+    client: &mut OrdersServiceClient<Channel>,
+    id: &str,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let order = client
+        .get_order(GetOrderRequest { id: id.to_owned() })
+        .await?
+        .into_inner();
+    let elapsed = started.elapsed();
+    anyhow::ensure!(order.order.is_some(), "GetOrder returned no order");
+    Ok(elapsed)
+}
+
+async fn time_rest(client: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let response = client.get(url).send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let elapsed = started.elapsed();
+    anyhow::ensure!(status.is_success(), "GET {url} answered {status}");
+    anyhow::ensure!(!body.is_empty(), "GET {url} answered an empty body");
+    Ok(elapsed)
+}
+
+struct Stats {
+    median: Duration,
+    p99: Duration,
+    mean: Duration,
+}
+
+impl Stats {
+    fn of(samples: &mut [Duration]) -> Self {
+        samples.sort_unstable();
+        let at = |quantile: f64| samples[((samples.len() - 1) as f64 * quantile).round() as usize];
+        let total: Duration = samples.iter().sum();
+        Self {
+            median: at(0.5),
+            p99: at(0.99),
+            mean: total / samples.len() as u32,
+        }
+    }
+
+    fn print(&self, label: &str) {
+        let micros = |duration: Duration| format!("{:.1} µs", duration.as_secs_f64() * 1e6);
+        println!(
+            "  {label:<28} {:>10} {:>10} {:>10}",
+            micros(self.median),
+            micros(self.p99),
+            micros(self.mean)
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! `X-Correlation-Id`: taken from the client when it sent a usable one,
+//! generated otherwise, returned on every response, and available to
+//! everything that serves the request (problem bodies, gRPC metadata)
+//! through [`current`]. The same middleware opens the request's span, as a
+//! child of the client's W3C trace context when it sent one.
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    extract::Request,
+    http::{HeaderMap, HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use orderflow_runtime::propagation::{self, TraceContext};
+use tracing::Instrument;
+
+/// The header carrying the correlation id, in HTTP and in gRPC metadata.
+pub const HEADER_NAME: &str = "x-correlation-id";
+/// [`HEADER_NAME`] as an HTTP header name.
+pub const HEADER: HeaderName = HeaderName::from_static(HEADER_NAME);
+
+/// The longest client-sent id that is kept.
+const MAX_LEN: usize = 128;
+
+/// One request's correlation id: 1 to 128 visible ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorrelationId(Arc<str>);
+
+impl CorrelationId {
+    /// A fresh random id.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string().into())
+    }
+
+    /// The client's id, when it is 1 to 128 visible ASCII characters.
+    pub fn parse(value: &str) -> Option<Self> {
+        let usable = !value.is_empty()
+            && value.len() <= MAX_LEN
+            && value.bytes().all(|byte| byte.is_ascii_graphic());
+        usable.then(|| Self(value.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CorrelationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: CorrelationId;
+}
+
+/// The correlation id of the request being served, if any.
+pub fn current() -> Option<CorrelationId> {
+    CURRENT.try_with(CorrelationId::clone).ok()
+}
+
+/// Runs `work` as serving the request with correlation id `id`.
+pub async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
+    CURRENT.scope(id, work).await
+}
+
+/// The outermost middleware: correlation id, request span, access log.
+pub async fn middleware(mut request: Request, next: Next) -> Response {
+    let from_client = request
+        .headers()
+        .get(&HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(CorrelationId::parse);
+    let id = from_client.unwrap_or_else(CorrelationId::generate);
+    request.extensions_mut().insert(id.clone());
+
+    let span = tracing::info_span!(
+        "http_request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        correlation_id = %id,
+    );
+    propagation::set_parent(&span, &trace_context(request.headers()));
+    let started = Instant::now();
+    let mut response = within(id.clone(), next.run(request))
+        .instrument(span.clone())
+        .await;
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    tracing::info!(
+        parent: &span,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request served"
+    );
+    response
+}
+
+/// The W3C trace-context headers of a request.
+fn trace_context(headers: &HeaderMap) -> TraceContext {
+    ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|name| {
+            let value = headers.get(name)?.to_str().ok()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_usable_client_id_is_kept() {
+        let id = CorrelationId::parse("checkout-42:abc").map(|id| id.to_string());
+        assert_eq!(id.as_deref(), Some("checkout-42:abc"));
+    }
+
+    #[test]
+    fn empty_spaced_or_overlong_ids_are_replaced() {
+        assert!(CorrelationId::parse("").is_none());
+        assert!(CorrelationId::parse("has space").is_none());
+        assert!(CorrelationId::parse(&"x".repeat(MAX_LEN + 1)).is_none());
+        assert!(CorrelationId::parse("ünïcode").is_none());
+    }
+
+    #[test]
+    fn generated_ids_are_usable_ids() {
+        let id = CorrelationId::generate();
+        assert_eq!(CorrelationId::parse(id.as_str()), Some(id));
+    }
+}

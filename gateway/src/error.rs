@@ -1,0 +1,219 @@
+//! Errors of the REST API and the one table that turns them into HTTP: a
+//! status and a stable problem code for each failure and each gRPC code.
+//! [`crate::problem`] writes them out as RFC 9457 bodies.
+
+use axum::http::StatusCode;
+use tonic_types::StatusExt;
+
+use crate::upstream::Service;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field of the request is missing or has a bad value.
+    #[error("{detail}")]
+    InvalidField { field: String, detail: String },
+    /// The body is not a JSON object of the expected shape.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The body is not declared as JSON.
+    #[error("the request body must be sent with Content-Type: application/json")]
+    UnsupportedContentType,
+    /// `X-User-Id` and the body, query or path name different users.
+    #[error("X-User-Id {header:?} differs from the user_id {given:?} in the {place}")]
+    UserIdConflict {
+        header: String,
+        given: String,
+        place: &'static str,
+    },
+    /// The body is larger than the configured limit.
+    #[error("the request body is larger than the limit this gateway accepts")]
+    BodyTooLarge,
+    /// No route has this path.
+    #[error("there is no resource at this path")]
+    RouteNotFound,
+    /// The path exists, the method does not.
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    /// The request (or a gRPC call it made) ran past its deadline.
+    #[error("the request did not finish within its deadline")]
+    Timeout,
+    /// A service answered with a gRPC error status.
+    #[error("the {service} service answered {}: {}", .status.code(), .status.message())]
+    Upstream {
+        service: Service,
+        status: tonic::Status,
+    },
+    /// Anything else: a bug, or an answer the gateway cannot read.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A problem type: its HTTP status and its stable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub status: StatusCode,
+    pub code: &'static str,
+}
+
+const fn kind(status: StatusCode, code: &'static str) -> Kind {
+    Kind { status, code }
+}
+
+/// The one mapping from gRPC status codes to HTTP statuses and problem codes.
+pub fn kind_of_grpc(code: tonic::Code) -> Kind {
+    use tonic::Code;
+    match code {
+        Code::InvalidArgument | Code::OutOfRange => {
+            kind(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT")
+        }
+        Code::NotFound => kind(StatusCode::NOT_FOUND, "NOT_FOUND"),
+        Code::AlreadyExists => kind(StatusCode::CONFLICT, "ALREADY_EXISTS"),
+        Code::FailedPrecondition => kind(StatusCode::CONFLICT, "FAILED_PRECONDITION"),
+        Code::Unavailable => kind(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+        Code::DeadlineExceeded => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
+        Code::Ok
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::PermissionDenied
+        | Code::ResourceExhausted
+        | Code::Aborted
+        | Code::Unimplemented
+        | Code::Internal
+        | Code::DataLoss
+        | Code::Unauthenticated => internal(),
+    }
+}
+
+const fn internal() -> Kind {
+    kind(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
+}
+
+impl ApiError {
+    /// The problem type this error is answered with.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::InvalidField { .. } => kind(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
+            Self::MalformedJson(_) => kind(StatusCode::BAD_REQUEST, "MALFORMED_JSON"),
+            Self::UnsupportedContentType => {
+                kind(StatusCode::BAD_REQUEST, "UNSUPPORTED_CONTENT_TYPE")
+            }
+            Self::UserIdConflict { .. } => kind(StatusCode::BAD_REQUEST, "USER_ID_CONFLICT"),
+            Self::BodyTooLarge => kind(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Self::RouteNotFound => kind(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND"),
+            Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
+            Self::Upstream { status, .. } => kind_of_grpc(status.code()),
+            Self::Unexpected(_) => internal(),
+        }
+    }
+
+    /// The field the client should fix, when there is one.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            Self::InvalidField { field, .. } => Some(field.clone()),
+            Self::UnsupportedContentType => Some("Content-Type".to_owned()),
+            Self::UserIdConflict { .. } => Some("user_id".to_owned()),
+            Self::Upstream { status, .. } => status
+                .get_details_bad_request()
+                .and_then(|details| details.field_violations.into_iter().next())
+                .map(|violation| violation.field),
+            _ => None,
+        }
+    }
+
+    /// What the client is told: the error itself for client errors; for
+    /// server errors a fixed sentence, since their cause is internal.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Upstream { service, status } => match kind_of_grpc(status.code()).status {
+                code if code.is_client_error() => status.message().to_owned(),
+                StatusCode::SERVICE_UNAVAILABLE => format!("the {service} service is unavailable"),
+                StatusCode::GATEWAY_TIMEOUT => {
+                    format!("the {service} service did not answer within the deadline")
+                }
+                _ => format!("the {service} service failed to handle the request"),
+            },
+            Self::Unexpected(_) => "the gateway failed to handle the request".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::Problem;
+    use tonic::Code;
+
+    #[test]
+    fn grpc_codes_map_to_the_documented_http_statuses() {
+        let table = [
+            (Code::InvalidArgument, 400, "INVALID_ARGUMENT"),
+            (Code::OutOfRange, 400, "INVALID_ARGUMENT"),
+            (Code::NotFound, 404, "NOT_FOUND"),
+            (Code::AlreadyExists, 409, "ALREADY_EXISTS"),
+            (Code::FailedPrecondition, 409, "FAILED_PRECONDITION"),
+            (Code::Unavailable, 503, "UNAVAILABLE"),
+            (Code::DeadlineExceeded, 504, "DEADLINE_EXCEEDED"),
+            (Code::Internal, 500, "INTERNAL"),
+            (Code::Unknown, 500, "INTERNAL"),
+            (Code::DataLoss, 500, "INTERNAL"),
+            (Code::Unimplemented, 500, "INTERNAL"),
+        ];
+        for (code, status, name) in table {
+            let kind = kind_of_grpc(code);
+            assert_eq!(
+                (kind.status.as_u16(), kind.code),
+                (status, name),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_client_error_from_a_service_keeps_its_message() {
+        let error = ApiError::Upstream {
+            service: Service::Payments,
+            status: tonic::Status::not_found("no account for user alice"),
+        };
+        assert_eq!(error.detail(), "no account for user alice");
+    }
+
+    #[test]
+    fn a_server_error_from_a_service_leaks_nothing() {
+        let error = ApiError::Upstream {
+            service: Service::Orders,
+            status: tonic::Status::internal("db password wrong at 10.0.0.7"),
+        };
+        let problem = Problem::of(&error);
+        assert_eq!(problem.status, 500);
+        assert_eq!(
+            problem.detail,
+            "the orders service failed to handle the request"
+        );
+    }
+
+    #[test]
+    fn a_field_violation_from_a_service_names_the_field() {
+        let details =
+            tonic_types::ErrorDetails::with_bad_request_violation("amount", "must be > 0");
+        let status =
+            tonic::Status::with_error_details(Code::InvalidArgument, "bad amount", details);
+        let error = ApiError::Upstream {
+            service: Service::Orders,
+            status,
+        };
+        assert_eq!(Problem::of(&error).field.as_deref(), Some("amount"));
+    }
+
+    #[test]
+    fn problem_types_are_stable_urns() {
+        let problem = Problem::of(&ApiError::UnsupportedContentType);
+        assert_eq!(
+            problem.problem_type,
+            "urn:orderflow:problem:unsupported-content-type"
+        );
+        assert_eq!(problem.field.as_deref(), Some("Content-Type"));
+    }
+}

@@ -1,0 +1,26 @@
+//! The gateway: orderflow's public REST API over the orders and payments
+//! gRPC services, with an OpenAPI document and Swagger UI.
+//!
+//! - [`config`]: [`Config`], read from the environment.
+//! - [`startup`]: [`App`], which binds, serves and shuts down gracefully.
+//! - [`routes`]: the handlers; [`model`]: their JSON bodies.
+//! - [`error`]: the one table from failures (and gRPC codes) to HTTP statuses and codes.
+//! - [`problem`]: the RFC 9457 bodies every failure is answered with.
+//! - [`extract`]: body, query, path and `X-User-Id` extractors that answer with problems.
+//! - [`correlation`]: `X-Correlation-Id` and the request span.
+//! - [`upstream`]: the gRPC channels and the per-call rules.
+//! - [`openapi`]: `/openapi.json` and Swagger UI.
+
+pub mod config;
+pub mod correlation;
+pub mod error;
+pub mod extract;
+pub mod model;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod startup;
+pub mod upstream;
+
+pub use config::Config;
+pub use startup::App;

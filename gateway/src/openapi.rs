@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, served
+//! at `/openapi.json`, and Swagger UI at `/swagger/` from assets compiled
+//! into the binary (no CDN).
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{problem::Problem, routes, upstream::Upstreams};
+
+/// Where the document is served.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+/// Where Swagger UI is served.
+pub const SWAGGER_PATH: &str = "/swagger";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "orderflow gateway",
+        description = "The public REST API of orderflow. Orders are paid asynchronously: create \
+an order, then poll it until it is FINISHED or CANCELLED. Amounts are integers in minor units. \
+Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`, a \
+`detail` and the request's `correlation_id`. Every response carries `X-Correlation-Id`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "orders", description = "Create and read orders"),
+        (name = "payments", description = "Accounts and balances"),
+        (name = "health", description = "Liveness and readiness probes"),
+    ),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+/// The documented routes and the document that describes them.
+pub fn split() -> (Router<Upstreams>, utoipa::openapi::OpenApi) {
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::documented())
+        .split_for_parts()
+}
+
+/// The OpenAPI document alone (for tools and tests).
+pub fn document() -> utoipa::openapi::OpenApi {
+    split().1
+}
+
+/// `/openapi.json` and Swagger UI showing it.
+pub fn swagger(document: utoipa::openapi::OpenApi) -> Router<Upstreams> {
+    SwaggerUi::new(SWAGGER_PATH)
+        .url(DOCUMENT_PATH, document)
+        .into()
+}

@@ -1,0 +1,198 @@
+//! `/api/orders`: create an order, read one, list a user's orders.
+
+use anyhow::Context;
+use axum::{
+    Json,
+    extract::State,
+    http::{StatusCode, header},
+    response::IntoResponse,
+};
+use orderflow_proto::orders::v1::{CreateOrderRequest, GetOrderRequest, ListOrdersRequest};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{
+    error::ApiError,
+    extract::{ApiJson, ApiPath, ApiQuery, UserIdHeader},
+    model::{CreateOrder, OrderPage, OrderView},
+    problem::Problem,
+    upstream::{Service, Upstreams},
+};
+
+const DEFAULT_LIMIT: i32 = 20;
+const MAX_LIMIT: i32 = 100;
+
+/// Creates an order with status `NEW`; the payment happens asynchronously,
+/// so poll the order at `Location` until it is `FINISHED` or `CANCELLED`.
+#[utoipa::path(
+    post,
+    path = "/api/orders",
+    tag = "orders",
+    params(("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body")),
+    request_body = CreateOrder,
+    responses(
+        (status = 202, description = "The order, accepted for payment", body = OrderView,
+            headers(("Location" = String, description = "The order's URL"))),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_order(
+    State(upstreams): State<Upstreams>,
+    user: UserIdHeader,
+    ApiJson(body): ApiJson<CreateOrder>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user_id = user.resolve(body.user_id, "body")?;
+    let request = upstreams.request(CreateOrderRequest {
+        user_id,
+        amount: body.amount,
+        description: body.description,
+    });
+    let mut orders = upstreams.orders();
+    let created = upstreams
+        .call(Service::Orders, orders.create_order(request))
+        .await?;
+    let order = OrderView::try_from(created.order.context("CreateOrder returned no order")?)?;
+    let location = format!("/api/orders/{}", order.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(order),
+    ))
+}
+
+/// One order, with its current status and failure reason.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}",
+    tag = "orders",
+    params(("id" = String, Path, format = "uuid", description = "The order's id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_order(
+    State(upstreams): State<Upstreams>,
+    ApiPath(id): ApiPath,
+) -> Result<Json<OrderView>, ApiError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::InvalidField {
+        field: "id".to_owned(),
+        detail: format!("order id {id:?} is not a UUID"),
+    })?;
+    let request = upstreams.request(GetOrderRequest { id: id.to_string() });
+    let mut orders = upstreams.orders();
+    let found = upstreams
+        .call(Service::Orders, orders.get_order(request))
+        .await?;
+    let order = found.order.context("GetOrder returned no order")?;
+    Ok(Json(OrderView::try_from(order)?))
+}
+
+/// The query of `GET /api/orders`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrdersQuery {
+    /// Whose orders to list; may be given as `X-User-Id` instead.
+    user_id: Option<String>,
+    /// Page size, 1 to 100.
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100, default = 20)]
+    limit: Option<String>,
+    /// How many orders to skip.
+    #[param(value_type = Option<i32>, minimum = 0, default = 0)]
+    offset: Option<String>,
+}
+
+/// A user's orders, newest first, one page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    tag = "orders",
+    params(
+        ListOrdersQuery,
+        ("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the query"),
+    ),
+    responses(
+        (status = 200, description = "One page of orders and the total", body = OrderPage),
+        (status = 400, description = "Invalid user, limit or offset", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_orders(
+    State(upstreams): State<Upstreams>,
+    user: UserIdHeader,
+    ApiQuery(query): ApiQuery<ListOrdersQuery>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let user_id = user.resolve(query.user_id, "query")?;
+    let limit = bounded("limit", query.limit, DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
+    let offset = bounded("offset", query.offset, 0, 0..=i32::MAX)?;
+    let request = upstreams.request(ListOrdersRequest {
+        user_id,
+        limit,
+        offset,
+    });
+    let mut orders = upstreams.orders();
+    let page = upstreams
+        .call(Service::Orders, orders.list_orders(request))
+        .await?;
+    let items = page
+        .orders
+        .into_iter()
+        .map(OrderView::try_from)
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Json(OrderPage {
+        items,
+        total: page.total,
+        limit,
+        offset,
+    }))
+}
+
+/// A query integer within `range`, or `default` when absent.
+fn bounded(
+    field: &str,
+    value: Option<String>,
+    default: i32,
+    range: std::ops::RangeInclusive<i32>,
+) -> Result<i32, ApiError> {
+    let invalid = || ApiError::InvalidField {
+        field: field.to_owned(),
+        detail: format!(
+            "{field} must be an integer from {} to {}",
+            range.start(),
+            range.end()
+        ),
+    };
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let number: i32 = value.trim().parse().map_err(|_| invalid())?;
+    if range.contains(&number) {
+        Ok(number)
+    } else {
+        Err(invalid())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_outside_1_to_100_are_rejected() {
+        let limit = |value: &str| bounded("limit", Some(value.to_owned()), 20, 1..=100).ok();
+        assert_eq!(limit("1"), Some(1));
+        assert_eq!(limit("100"), Some(100));
+        assert_eq!(limit("0"), None);
+        assert_eq!(limit("1000"), None);
+        assert_eq!(limit("ten"), None);
+        assert_eq!(bounded("limit", None, 20, 1..=100).ok(), Some(20));
+    }
+
+    #[test]
+    fn a_negative_offset_is_rejected() {
+        assert!(bounded("offset", Some("-1".to_owned()), 0, 0..=i32::MAX).is_err());
+    }
+}

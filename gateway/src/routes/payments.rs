@@ -1,0 +1,107 @@
+//! `/api/payments`: open an account, top it up, read its balance.
+
+use anyhow::Context;
+use axum::{Json, extract::State, http::StatusCode};
+use orderflow_proto::payments::v1::{CreateAccountRequest, GetBalanceRequest, TopUpRequest};
+
+use crate::{
+    error::ApiError,
+    extract::{ApiJson, ApiPath, UserIdHeader},
+    model::{AccountView, CreateAccount, TopUp},
+    problem::Problem,
+    upstream::{Service, Upstreams},
+};
+
+/// Opens an account with balance 0.
+#[utoipa::path(
+    post,
+    path = "/api/payments/account",
+    tag = "payments",
+    params(("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body")),
+    request_body = CreateAccount,
+    responses(
+        (status = 201, description = "The new account", body = AccountView),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The user already has an account", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_account(
+    State(upstreams): State<Upstreams>,
+    user: UserIdHeader,
+    ApiJson(body): ApiJson<CreateAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    let user_id = user.resolve(body.user_id, "body")?;
+    let request = upstreams.request(CreateAccountRequest { user_id });
+    let mut payments = upstreams.payments();
+    let created = upstreams
+        .call(Service::Payments, payments.create_account(request))
+        .await?;
+    let account = created
+        .account
+        .context("CreateAccount returned no account")?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+/// Adds money to an account and returns the new balance.
+#[utoipa::path(
+    post,
+    path = "/api/payments/topup",
+    tag = "payments",
+    params(("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body")),
+    request_body = TopUp,
+    responses(
+        (status = 200, description = "The account with its new balance", body = AccountView),
+        (status = 400, description = "Invalid input, or a balance that would overflow", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The user has no account", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn top_up(
+    State(upstreams): State<Upstreams>,
+    user: UserIdHeader,
+    ApiJson(body): ApiJson<TopUp>,
+) -> Result<Json<AccountView>, ApiError> {
+    let user_id = user.resolve(body.user_id, "body")?;
+    let request = upstreams.request(TopUpRequest {
+        user_id,
+        amount: body.amount,
+    });
+    let mut payments = upstreams.payments();
+    let topped_up = upstreams
+        .call(Service::Payments, payments.top_up(request))
+        .await?;
+    let account = topped_up.account.context("TopUp returned no account")?;
+    Ok(Json(account.into()))
+}
+
+/// The account's current balance.
+#[utoipa::path(
+    get,
+    path = "/api/payments/balance/{userId}",
+    tag = "payments",
+    params(
+        ("userId" = String, Path, description = "Whose balance to read"),
+        ("X-User-Id" = Option<String>, Header, description = "When given, it must equal `userId`"),
+    ),
+    responses(
+        (status = 200, description = "The account with its balance", body = AccountView),
+        (status = 400, description = "Invalid user id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The user has no account", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_balance(
+    State(upstreams): State<Upstreams>,
+    user: UserIdHeader,
+    ApiPath(user_id): ApiPath,
+) -> Result<Json<AccountView>, ApiError> {
+    let user_id = user.resolve(Some(user_id), "path")?;
+    let request = upstreams.request(GetBalanceRequest { user_id });
+    let mut payments = upstreams.payments();
+    let balance = upstreams
+        .call(Service::Payments, payments.get_balance(request))
+        .await?;
+    let account = balance.account.context("GetBalance returned no account")?;
+    Ok(Json(account.into()))
+}

@@ -1,0 +1,126 @@
+//! Builds the gateway: the channels to the services, the router with its
+//! layers, and the bound listener.
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{HeaderName, Method, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+};
+
+use crate::{
+    Config, correlation, error::ApiError, extract::USER_ID_HEADER, openapi, routes,
+    upstream::Upstreams,
+};
+
+/// A gateway bound to its address, ready to serve.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    local_addr: SocketAddr,
+}
+
+impl App {
+    /// Creates the channels (connecting lazily), the router, and binds the
+    /// listener, so that [`App::local_addr`] is known before serving.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let router = router(&config)?;
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("binding {}", config.listen_addr))?;
+        let local_addr = listener.local_addr().context("reading the bound address")?;
+        Ok(Self {
+            listener,
+            router,
+            local_addr,
+        })
+    }
+
+    /// The address the gateway listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets requests in flight finish.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr, "gateway listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("serving HTTP")?;
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface with its layers (outermost first): correlation id
+/// and request span, CORS, panics as 500 problems, the request deadline,
+/// the body limit.
+pub fn router(config: &Config) -> anyhow::Result<Router> {
+    let upstreams = Upstreams::connect_lazy(config)?;
+    let (api, document) = openapi::split();
+    let layers = ServiceBuilder::new()
+        .layer(middleware::from_fn(correlation::middleware))
+        .layer(cors(config)?)
+        .layer(CatchPanicLayer::custom(|_panic| {
+            ApiError::Unexpected(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
+        .layer(middleware::from_fn_with_state(
+            config.request_timeout,
+            deadline,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes));
+    Ok(api
+        .merge(openapi::swagger(document))
+        .route("/", get(|| async { Redirect::temporary("/swagger/") }))
+        .fallback(routes::route_not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(upstreams)
+        .layer(layers))
+}
+
+/// Browsers on the configured origins may call the API.
+fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
+    let origins = config
+        .cors_allowed_origins
+        .iter()
+        .map(|origin| {
+            origin
+                .parse()
+                .with_context(|| format!("CORS origin {origin:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static(USER_ID_HEADER),
+            correlation::HEADER,
+            HeaderName::from_static("traceparent"),
+            HeaderName::from_static("tracestate"),
+        ])
+        .expose_headers([header::LOCATION, correlation::HEADER])
+        .max_age(Duration::from_secs(600)))
+}
+
+/// Answers 504 when a request runs past its budget.
+async fn deadline(State(budget): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(budget, next.run(request)).await {
+        Ok(response) => response,
+        Err(_elapsed) => ApiError::Timeout.into_response(),
+    }
+}

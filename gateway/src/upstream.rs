@@ -1,0 +1,181 @@
+//! The gRPC side: one lazily connected channel per service, created once and
+//! shared by every request, and the per-call rules: a deadline, the
+//! correlation id and the trace context in the metadata, and errors mapped
+//! to [`ApiError`].
+
+use std::{future::Future, time::Duration};
+
+use anyhow::Context;
+use orderflow_proto::{
+    orders::v1::orders_service_client::OrdersServiceClient,
+    payments::v1::payments_service_client::PaymentsServiceClient,
+};
+use orderflow_runtime::propagation;
+use tonic::{
+    metadata::{MetadataKey, MetadataValue},
+    transport::{Channel, Endpoint},
+};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+use crate::{Config, correlation, error::ApiError};
+
+/// The services behind the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Orders,
+    Payments,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Orders => "orders",
+            Self::Payments => "payments",
+        })
+    }
+}
+
+/// What a service's health check said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Serving,
+    NotServing,
+    Unreachable,
+}
+
+/// The longest a readiness probe waits for one service.
+const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Clients of both services over channels that connect on first use and
+/// reconnect by themselves. Cloning is cheap and shares the channels.
+#[derive(Clone, Debug)]
+pub struct Upstreams {
+    orders: Channel,
+    payments: Channel,
+    deadline: Duration,
+}
+
+impl Upstreams {
+    /// Creates the channels without connecting: the gateway starts, and
+    /// answers 503, while a service is down.
+    pub fn connect_lazy(config: &Config) -> anyhow::Result<Self> {
+        let channel = |url: &str| -> anyhow::Result<Channel> {
+            Ok(Endpoint::from_shared(url.to_owned())
+                .with_context(|| format!("{url:?} is not a valid gRPC endpoint"))?
+                .connect_timeout(config.connect_timeout)
+                .tcp_nodelay(true)
+                .connect_lazy())
+        };
+        Ok(Self {
+            orders: channel(&config.orders_url).context("ORDERS_URL")?,
+            payments: channel(&config.payments_url).context("PAYMENTS_URL")?,
+            deadline: config.request_timeout,
+        })
+    }
+
+    pub fn orders(&self) -> OrdersServiceClient<Channel> {
+        OrdersServiceClient::new(self.orders.clone())
+    }
+
+    pub fn payments(&self) -> PaymentsServiceClient<Channel> {
+        PaymentsServiceClient::new(self.payments.clone())
+    }
+
+    /// `message` as a call of the current request: with the deadline, the
+    /// correlation id and the trace context in its metadata.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.deadline);
+        let metadata = request.metadata_mut();
+        if let Some(id) = correlation::current()
+            && let Ok(value) = MetadataValue::try_from(id.as_str())
+        {
+            metadata.insert(correlation::HEADER_NAME, value);
+        }
+        for (name, value) in propagation::current() {
+            if let (Ok(key), Ok(value)) = (
+                MetadataKey::from_bytes(name.as_bytes()),
+                MetadataValue::try_from(value.as_str()),
+            ) {
+                metadata.insert(key, value);
+            }
+        }
+        request
+    }
+
+    /// Awaits a call to `service`, bounded by the deadline even when the
+    /// service never answers, and maps its error status.
+    pub async fn call<T>(
+        &self,
+        service: Service,
+        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, ApiError> {
+        match tokio::time::timeout(self.deadline, call).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(ApiError::Upstream { service, status }),
+            Err(_elapsed) => Err(ApiError::Upstream {
+                service,
+                status: tonic::Status::deadline_exceeded("no answer within the deadline"),
+            }),
+        }
+    }
+
+    /// The grpc.health.v1 check of `service` (the server as a whole).
+    pub async fn health(&self, service: Service) -> Health {
+        let channel = match service {
+            Service::Orders => self.orders.clone(),
+            Service::Payments => self.payments.clone(),
+        };
+        let deadline = self.deadline.min(HEALTH_DEADLINE);
+        let mut request = tonic::Request::new(HealthCheckRequest {
+            service: String::new(),
+        });
+        request.set_timeout(deadline);
+        let mut client = HealthClient::new(channel);
+        let check = client.check(request);
+        match tokio::time::timeout(deadline, check).await {
+            Ok(Ok(response)) if response.get_ref().status() == ServingStatus::Serving => {
+                Health::Serving
+            }
+            Ok(Ok(_)) => Health::NotServing,
+            Ok(Err(status)) => {
+                tracing::warn!(%service, code = ?status.code(), message = status.message(), "health check failed");
+                Health::Unreachable
+            }
+            Err(_elapsed) => {
+                tracing::warn!(%service, "health check timed out");
+                Health::Unreachable
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlation::CorrelationId;
+
+    #[tokio::test]
+    async fn calls_carry_the_deadline_and_the_correlation_id() {
+        let upstreams = Upstreams::connect_lazy(&Config::local()).unwrap();
+        let id = CorrelationId::parse("order-flow-1").unwrap();
+        let request = correlation::within(id, async { upstreams.request(()) }).await;
+        let metadata = request.metadata();
+        assert_eq!(metadata.get("x-correlation-id").unwrap(), "order-flow-1");
+        assert_eq!(metadata.get("grpc-timeout").unwrap(), "10000000u");
+    }
+
+    #[tokio::test]
+    async fn a_service_that_never_answers_is_a_deadline_problem() {
+        let config = Config {
+            request_timeout: Duration::from_millis(50),
+            ..Config::local()
+        };
+        let upstreams = Upstreams::connect_lazy(&config).unwrap();
+        let never = std::future::pending::<Result<tonic::Response<()>, tonic::Status>>();
+        let error = upstreams.call(Service::Orders, never).await.unwrap_err();
+        assert_eq!(error.kind().status.as_u16(), 504);
+    }
+}

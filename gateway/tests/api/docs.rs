@@ -1,0 +1,154 @@
+//! The OpenAPI document and Swagger UI, served by the gateway itself.
+
+use oas3::spec::{ObjectOrReference, Schema};
+use reqwest::Method;
+
+use crate::helpers::TestGateway;
+
+/// Every endpoint: method, path, whether it takes a JSON body, its success status.
+const ENDPOINTS: [(Method, &str, bool, &str); 8] = [
+    (Method::POST, "/api/orders", true, "202"),
+    (Method::GET, "/api/orders", false, "200"),
+    (Method::GET, "/api/orders/{id}", false, "200"),
+    (Method::POST, "/api/payments/account", true, "201"),
+    (Method::POST, "/api/payments/topup", true, "200"),
+    (Method::GET, "/api/payments/balance/{userId}", false, "200"),
+    (Method::GET, "/healthz", false, "200"),
+    (Method::GET, "/readyz", false, "200"),
+];
+
+/// The properties of `schema`, following its `$ref`.
+fn properties(schema: &Schema, spec: &oas3::Spec) -> Vec<String> {
+    match schema.resolve(spec).expect("the schema's $ref resolves") {
+        Schema::Object(object) => match *object {
+            ObjectOrReference::Object(object) => {
+                for property in object.properties.values() {
+                    property.resolve(spec).expect("a property's $ref resolves");
+                }
+                object.properties.keys().cloned().collect()
+            }
+            ObjectOrReference::Ref { ref_path, .. } => panic!("unresolved {ref_path}"),
+        },
+        Schema::Boolean(_) => Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_validates_and_lists_every_endpoint_with_its_schemas() {
+    let gateway = TestGateway::without_services().await;
+    let answer = gateway.get("/openapi.json").await;
+    answer.expect(200);
+    let spec = oas3::from_json(&answer.text).expect("an OpenAPI 3.1 document");
+    let version = spec
+        .validate_version()
+        .expect("a supported OpenAPI version");
+    assert_eq!((version.major, version.minor), (3, 1));
+    assert_eq!(spec.operations().count(), ENDPOINTS.len());
+
+    for (method, path, has_body, success) in ENDPOINTS {
+        let operation = spec
+            .operation(&method, path)
+            .unwrap_or_else(|| panic!("{method} {path} is not documented"));
+        let responses = operation.responses(&spec);
+        let ok = responses
+            .get(success)
+            .unwrap_or_else(|| panic!("{method} {path} documents no {success}"));
+        let schema = ok.content["application/json"]
+            .schema
+            .as_ref()
+            .expect("a schema");
+        assert!(
+            !properties(schema, &spec).is_empty(),
+            "{method} {path}: empty answer"
+        );
+        for (status, response) in &responses {
+            if path.starts_with("/api") && (status.starts_with('4') || status.starts_with('5')) {
+                let problem = &response.content["application/problem+json"];
+                let fields = properties(problem.schema.as_ref().expect("a schema"), &spec);
+                for field in [
+                    "type",
+                    "title",
+                    "status",
+                    "code",
+                    "detail",
+                    "correlation_id",
+                ] {
+                    assert!(
+                        fields.iter().any(|f| f == field),
+                        "{method} {path} {status}: {field}"
+                    );
+                }
+            }
+        }
+        let body = operation
+            .request_body(&spec)
+            .expect("the request body resolves");
+        assert_eq!(body.is_some(), has_body, "{method} {path}");
+        if let Some(body) = body {
+            let schema = body.content["application/json"]
+                .schema
+                .as_ref()
+                .expect("a schema");
+            assert!(
+                properties(schema, &spec)
+                    .iter()
+                    .any(|field| field == "user_id")
+            );
+        }
+    }
+    let order = spec.components.as_ref().expect("components").schemas["Order"].clone();
+    let order = properties(&order, &spec);
+    for field in [
+        "id",
+        "user_id",
+        "amount",
+        "description",
+        "status",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(order.iter().any(|f| f == field), "Order lacks {field}");
+    }
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_loads_from_the_gateway_with_its_assets() {
+    let gateway = TestGateway::without_services().await;
+    // `/` redirects to Swagger UI (reqwest follows the redirect).
+    let page = gateway.get("/").await;
+    page.expect(200);
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert!(
+        page.text.contains(r#"<div id="swagger-ui">"#),
+        "{}",
+        page.text
+    );
+
+    let scripts: Vec<&str> = page
+        .text
+        .split(r#"<script src=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(scripts.contains(&"./swagger-ui-bundle.js"), "{scripts:?}");
+    for script in scripts {
+        let asset = gateway
+            .get(&format!("/swagger/{}", script.trim_start_matches("./")))
+            .await;
+        assert_eq!(asset.status, 200, "{script}");
+        assert!(
+            asset.header("content-type").contains("javascript"),
+            "{script}"
+        );
+        assert!(!asset.text.contains("unpkg.com") && !asset.text.contains("cdn.jsdelivr"));
+    }
+    let initializer = gateway.get("/swagger/swagger-initializer.js").await;
+    assert!(
+        initializer.text.contains(r#""url": "/openapi.json""#),
+        "{}",
+        initializer.text
+    );
+    gateway.stop().await;
+}

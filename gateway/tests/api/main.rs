@@ -1,0 +1,10 @@
+//! The REST API through HTTP, against the gateway in front of the real
+//! orders and payments services (real PostgreSQL and broker). Run with
+//! `cargo xtask test -E 'package(gateway)'`.
+
+mod bad_input;
+mod docs;
+mod helpers;
+mod orders;
+mod payments;
+mod upstreams;

@@ -1,0 +1,51 @@
+//! The services behind the gateway: readiness, and failure when they are down.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::TestGateway;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_is_down_gives_a_503_problem_not_a_hang() {
+    let gateway = TestGateway::without_services().await;
+    let started = Instant::now();
+    let order = gateway
+        .get_order("0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d")
+        .await;
+    assert_eq!(
+        order.problem(503, "UNAVAILABLE")["detail"],
+        "the orders service is unavailable"
+    );
+    let account = gateway.create_account("alice").await;
+    assert_eq!(
+        account.problem(503, "UNAVAILABLE")["detail"],
+        "the payments service is unavailable"
+    );
+    gateway
+        .create_order("alice", 5, "")
+        .await
+        .problem(503, "UNAVAILABLE");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    let ready = gateway.get("/readyz").await;
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.body["orders"], "UNREACHABLE");
+    assert_eq!(gateway.get("/healthz").await.expect(200)["status"], "ok");
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_is_ready_when_both_services_serve() {
+    let gateway = TestGateway::start().await;
+    let ready = gateway.get("/readyz").await;
+    let report = ready.expect(200);
+    assert_eq!(report["status"], "ready");
+    assert_eq!(
+        (&report["orders"], &report["payments"]),
+        (&"SERVING".into(), &"SERVING".into())
+    );
+    gateway.stop().await;
+}
