@@ -5,7 +5,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use orderflow_runtime::grpc;
+use orderflow_runtime::grpc::{self, GrpcService};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
@@ -77,15 +77,7 @@ impl Host {
         shutdown: CancellationToken,
     ) -> anyhow::Result<()>
     where
-        S: tower_service::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + tonic::server::NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
+        S: GrpcService,
         S::Future: Send + 'static,
         H: Handler,
     {

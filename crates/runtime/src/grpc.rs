@@ -84,17 +84,22 @@ pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
     span
 }
 
-/// Serves `service` with health checking, reflection over `descriptors`, and
-/// a span per request, on `listener` until `shutdown` (in-flight requests
-/// finish first).
-pub async fn serve<S>(
-    listener: tokio::net::TcpListener,
-    descriptors: &'static [u8],
-    health: HealthServer<impl tonic_health::pb::health_server::Health>,
-    service: S,
-    shutdown: tokio_util::sync::CancellationToken,
-) -> anyhow::Result<()>
-where
+/// A generated tonic server (e.g. `OrdersServiceServer<…>`), as
+/// `tonic::transport::Server::add_service` takes it.
+pub trait GrpcService:
+    tower_service::Service<
+        http::Request<tonic::body::Body>,
+        Response = http::Response<tonic::body::Body>,
+        Error = std::convert::Infallible,
+    > + tonic::server::NamedService
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> GrpcService for S where
     S: tower_service::Service<
             http::Request<tonic::body::Body>,
             Response = http::Response<tonic::body::Body>,
@@ -103,7 +108,21 @@ where
         + Clone
         + Send
         + Sync
-        + 'static,
+        + 'static
+{
+}
+
+/// Serves `service` with health checking, reflection over `descriptors`, and
+/// a span per request, on `listener` until `shutdown` (in-flight requests
+/// finish first).
+pub async fn serve<S: GrpcService>(
+    listener: tokio::net::TcpListener,
+    descriptors: &'static [u8],
+    health: HealthServer<impl tonic_health::pb::health_server::Health>,
+    service: S,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()>
+where
     S::Future: Send + 'static,
 {
     let (reflection_v1, reflection_v1alpha) = reflection(descriptors)?;

@@ -8,5 +8,5 @@ mod system;
 mod wait;
 
 pub use kafka::{TopicReader, produce};
-pub use system::{Options, TestSystem};
+pub use system::{Options, TestSystem, fresh_config, health_status};
 pub use wait::{eventually, until};

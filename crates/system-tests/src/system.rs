@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use orderflow_devstack::{TestEnv, unique_name};
-use orderflow_messaging::MessagingConfig;
+use orderflow_messaging::{MessagingConfig, ServiceConfig};
 use orderflow_proto::{
     orders::v1::{
         CreateOrderRequest, GetOrderRequest, Order, OrderStatus,
@@ -19,8 +19,11 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
 
-use crate::wait::{eventually, until};
+use crate::wait::until;
 
 /// How a test wants the system set up.
 #[derive(Clone, Debug, Default)]
@@ -77,39 +80,21 @@ impl TestSystem {
         let brokers = options
             .brokers
             .unwrap_or_else(|| env.kafka_brokers().to_owned());
-        let mut messaging = MessagingConfig::new(brokers.clone());
-        messaging.partitions = 2;
-        messaging.message_timeout = Duration::from_secs(3);
-        let requested_topic = unique_name("payments.requested");
-        let result_topic = unique_name("payments.results");
-        let orders_url = env
-            .fresh_database("orders")
-            .await
-            .expect("an orders database");
+        let orders_config = fresh_config(&env, "orders", &brokers).await;
         let payments_url = env
             .fresh_database("payments")
             .await
             .expect("a payments database");
-        let orders_config = orders::Config {
-            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: orders_url.clone(),
-            database_max_connections: 10,
-            messaging: messaging.clone(),
-            payment_requested_topic: requested_topic.clone(),
-            payment_result_topic: result_topic.clone(),
-            consumer_group: unique_name("orders"),
-            crash_points: CrashPoints::default(),
-        };
-        let payments_config = payments::Config {
-            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        // Same topics, its own database and group.
+        let payments_config = ServiceConfig {
             database_url: payments_url.clone(),
-            database_max_connections: 10,
-            messaging,
-            payment_requested_topic: requested_topic.clone(),
-            payment_result_topic: result_topic.clone(),
             consumer_group: unique_name("payments"),
             crash_points: options.payments_crash_points,
+            ..orders_config.clone()
         };
+        let orders_url = orders_config.database_url.clone();
+        let requested_topic = orders_config.payment_requested_topic.clone();
+        let result_topic = orders_config.payment_result_topic.clone();
         let orders_app = start_orders(orders_config).await;
         let payments_app = start_payments(payments_config.clone()).await;
         let system = Self {
@@ -165,23 +150,11 @@ impl TestSystem {
     }
 
     async fn wait_until_serving(&self, addr: SocketAddr) {
-        let health = tonic_health::pb::health_client::HealthClient::new(channel(addr));
-        eventually(
+        let _serving = until(
             "the service reports SERVING",
             Duration::from_secs(60),
-            || {
-                let mut health = health.clone();
-                async move {
-                    let request = tonic_health::pb::HealthCheckRequest {
-                        service: String::new(),
-                    };
-                    match health.check(request).await {
-                        Ok(response) if response.get_ref().status == 1 => Ok(()),
-                        Ok(response) => Err(format!("status {}", response.get_ref().status)),
-                        Err(status) => Err(status.to_string()),
-                    }
-                }
-            },
+            || health_status(addr),
+            |status| *status == Ok(ServingStatus::Serving),
         )
         .await;
     }
@@ -270,6 +243,37 @@ impl TestSystem {
             .expect("one row")
             .try_get::<i64>("", "n")
             .expect("a column n")
+    }
+}
+
+/// A service config on a fresh database, with unique topics and group,
+/// talking to `brokers`.
+pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceConfig {
+    let mut messaging = MessagingConfig::new(brokers);
+    messaging.partitions = 2;
+    messaging.message_timeout = Duration::from_secs(3);
+    ServiceConfig {
+        grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: env.fresh_database(label).await.expect("a fresh database"),
+        database_max_connections: 10,
+        messaging,
+        payment_requested_topic: unique_name("payments.requested"),
+        payment_result_topic: unique_name("payments.results"),
+        consumer_group: unique_name(label),
+        crash_points: CrashPoints::default(),
+    }
+}
+
+/// The overall `grpc.health.v1` status of the server at `addr`, or the
+/// error that kept it from answering.
+pub async fn health_status(addr: SocketAddr) -> Result<ServingStatus, String> {
+    let mut health = HealthClient::new(channel(addr));
+    let request = HealthCheckRequest {
+        service: String::new(),
+    };
+    match health.check(request).await {
+        Ok(response) => Ok(response.get_ref().status()),
+        Err(status) => Err(status.to_string()),
     }
 }
 
