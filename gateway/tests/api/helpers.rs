@@ -2,10 +2,7 @@
 //! real orders and payments services (or of nothing), with one verb method
 //! per endpoint.
 
-use std::{
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
+use std::{net::SocketAddr, time::Duration};
 
 use gateway::{App, Config};
 use orderflow_system_tests::TestSystem;
@@ -214,19 +211,13 @@ impl TestGateway {
     /// Polls the order until it leaves `NEW`, failing after [`SETTLE_DEADLINE`]
     /// with the last answer seen.
     pub async fn wait_until_settled(&self, id: &str) -> Value {
-        let started = Instant::now();
-        loop {
-            let answer = self.get_order(id).await;
-            let order = answer.expect(200);
-            if order["status"] != "NEW" {
-                return order.clone();
-            }
-            assert!(
-                started.elapsed() < SETTLE_DEADLINE,
-                "order {id} still NEW after {SETTLE_DEADLINE:?}: {order}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        orderflow_system_tests::until(
+            &format!("order {id} leaves NEW"),
+            SETTLE_DEADLINE,
+            || async { self.get_order(id).await.expect(200).clone() },
+            |order| order["status"] != "NEW",
+        )
+        .await
     }
 }
 
