@@ -106,8 +106,9 @@ impl Handler for PaymentRequests {
             .hit(BEFORE_RESULT)
             .context("publishing the payment result")?;
         let now = Utc::now();
+        let event_id = Uuid::new_v4();
         let result = events::PaymentResult {
-            event_id: Uuid::new_v4().to_string(),
+            event_id: event_id.to_string(),
             order_id: request.order_id.to_string(),
             user_id: request.user_id.to_string(),
             amount: request.amount.minor_units(),
@@ -121,7 +122,7 @@ impl Handler for PaymentRequests {
         outbox::append(
             txn,
             OutboxEvent {
-                event_id: Uuid::parse_str(&result.event_id).context("event id")?,
+                event_id,
                 topic: self.result_topic.clone(),
                 key: request.user_id.to_string(),
                 event_type: events::PAYMENT_RESULT,

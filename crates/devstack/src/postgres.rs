@@ -2,7 +2,6 @@
 
 use std::{
     fs,
-    net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
@@ -22,7 +21,6 @@ that holds them, or set DATABASE_URL to an existing cluster.";
 pub struct Postgres {
     child: Child,
     port: u16,
-    data_dir: PathBuf,
     _temporary: Option<TempDir>,
 }
 
@@ -90,7 +88,6 @@ impl Postgres {
         Ok(Self {
             child,
             port,
-            data_dir: data_dir.to_owned(),
             _temporary: None,
         })
     }
@@ -98,16 +95,6 @@ impl Postgres {
     /// The URL of the `postgres` database as superuser `postgres`.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// The address the server listens on.
-    pub fn addr(&self) -> SocketAddr {
-        (Ipv4Addr::LOCALHOST, self.port).into()
-    }
-
-    /// The cluster's data folder.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
     }
 
     /// Stops the server (fast shutdown: open sessions are rolled back).

@@ -2,9 +2,6 @@
 //! the shared cluster and broker that the test command started (or that
 //! `DATABASE_URL` and `KAFKA_BROKERS` name).
 
-use anyhow::Context;
-use sea_orm::{ConnectionTrait, Database};
-
 const HOW_TO_RUN: &str = "integration tests need a PostgreSQL cluster and a Kafka-protocol broker: \
 run them with `cargo xtask test` (which starts both), or set DATABASE_URL (a superuser URL of a \
 cluster) and KAFKA_BROKERS (bootstrap servers) yourself";
@@ -40,15 +37,7 @@ impl TestEnv {
     /// Creates an empty database with a unique name and returns its URL.
     pub async fn fresh_database(&self, label: &str) -> anyhow::Result<String> {
         let name = unique_name(label).replace(['-', '.'], "_");
-        let admin = Database::connect(&self.database_url)
-            .await
-            .with_context(|| format!("connecting to {}", self.database_url))?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .with_context(|| format!("creating database {name}"))?;
-        admin.close().await.ok();
-        Ok(with_database(&self.database_url, &name))
+        crate::ensure_database(&self.database_url, &name).await
     }
 }
 

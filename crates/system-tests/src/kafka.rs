@@ -117,16 +117,6 @@ impl TopicReader {
         }
         records
     }
-
-    /// Records that arrive within `window` (to show that nothing more comes).
-    pub async fn drain(&self, window: Duration) -> usize {
-        let consumer = self.consumer.as_ref().expect("open");
-        let mut count = 0;
-        while tokio::time::timeout(window, consumer.recv()).await.is_ok() {
-            count += 1;
-        }
-        count
-    }
 }
 
 impl Drop for TopicReader {

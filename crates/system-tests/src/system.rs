@@ -283,11 +283,19 @@ fn channel(addr: SocketAddr) -> Channel {
         .connect_lazy()
 }
 
-async fn start_orders(config: orders::Config) -> Running {
-    let app = orders::App::build(config).await.expect("orders starts");
-    let addr = app.grpc_addr();
+/// Runs a built service on a task until its token is cancelled.
+async fn spawn<A, Fut>(
+    app: anyhow::Result<A>,
+    addr: impl FnOnce(&A) -> SocketAddr,
+    run: impl FnOnce(A, CancellationToken) -> Fut,
+) -> Running
+where
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let app = app.expect("the service starts");
+    let addr = addr(&app);
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let task = tokio::spawn(run(app, shutdown.clone()));
     Running {
         addr,
         shutdown,
@@ -295,14 +303,17 @@ async fn start_orders(config: orders::Config) -> Running {
     }
 }
 
+async fn start_orders(config: orders::Config) -> Running {
+    let app = orders::App::build(config).await;
+    spawn(app, orders::App::grpc_addr, orders::App::run_until_stopped).await
+}
+
 async fn start_payments(config: payments::Config) -> Running {
-    let app = payments::App::build(config).await.expect("payments starts");
-    let addr = app.grpc_addr();
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    Running {
-        addr,
-        shutdown,
-        task,
-    }
+    let app = payments::App::build(config).await;
+    spawn(
+        app,
+        payments::App::grpc_addr,
+        payments::App::run_until_stopped,
+    )
+    .await
 }

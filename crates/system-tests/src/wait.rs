@@ -6,8 +6,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Polls `check` until it returns `Some`, or panics after `timeout` with the
-/// last value `observe` saw.
+/// Polls `check` until it returns `Ok`, or panics after `timeout` with the
+/// last `Err` it returned (what was seen).
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
