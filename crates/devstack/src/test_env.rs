@@ -2,30 +2,51 @@
 //! the shared cluster and broker that the test command started (or that
 //! `DATABASE_URL` and `KAFKA_BROKERS` name).
 
-const HOW_TO_RUN: &str = "integration tests need a PostgreSQL cluster and a Kafka-protocol broker: \
-run them with `cargo xtask test` (which starts both), or set DATABASE_URL (a superuser URL of a \
-cluster) and KAFKA_BROKERS (bootstrap servers) yourself";
+const HOW_TO_RUN: &str = "integration tests need a PostgreSQL cluster, a Kafka broker and Jaeger: \
+run them with `cargo xtask test` (which starts all three), or set DATABASE_URL (a superuser URL of \
+a cluster), KAFKA_BROKERS (bootstrap servers), JAEGER_OTLP_ENDPOINT and JAEGER_QUERY_URL yourself";
 
-/// The cluster and broker shared by the tests of one test run.
+/// The cluster, broker and Jaeger shared by the tests of one test run.
 #[derive(Clone, Debug)]
 pub struct TestEnv {
     database_url: String,
     kafka_brokers: String,
 }
 
+/// Where the tests' Jaeger takes spans and answers queries.
+#[derive(Clone, Debug)]
+pub struct TestJaeger {
+    /// `JAEGER_OTLP_ENDPOINT`: OTLP/gRPC, for `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub otlp_endpoint: String,
+    /// `JAEGER_QUERY_URL`: the base of the query API (`/api/traces`).
+    pub query_url: String,
+}
+
+impl TestJaeger {
+    /// Reads `JAEGER_OTLP_ENDPOINT` and `JAEGER_QUERY_URL`; panics with
+    /// instructions when they are not set.
+    pub fn from_env() -> Self {
+        Self {
+            otlp_endpoint: required("JAEGER_OTLP_ENDPOINT"),
+            query_url: required("JAEGER_QUERY_URL"),
+        }
+    }
+}
+
+fn required(name: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| panic!("{name} is not set: {HOW_TO_RUN}"))
+}
+
 impl TestEnv {
     /// Reads `DATABASE_URL` and `KAFKA_BROKERS`; panics with instructions
     /// when they are not set (this is test set-up, where a panic is the report).
     pub fn from_env() -> Self {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.is_empty())
-                .unwrap_or_else(|| panic!("{name} is not set: {HOW_TO_RUN}"))
-        };
         Self {
-            database_url: var("DATABASE_URL"),
-            kafka_brokers: var("KAFKA_BROKERS"),
+            database_url: required("DATABASE_URL"),
+            kafka_brokers: required("KAFKA_BROKERS"),
         }
     }
 

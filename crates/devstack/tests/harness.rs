@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use orderflow_devstack::{TestEnv, unique_name};
+use orderflow_devstack::{Broker, TestEnv, unique_name};
 use rdkafka::{
     ClientConfig, Message,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
@@ -119,6 +119,56 @@ async fn a_committed_offset_survives_a_consumer_restart() {
         "nothing committed is read again"
     );
     close(consumer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_stopped_and_started_again_keeps_its_records_and_committed_offsets() {
+    let mut broker = tokio::task::block_in_place(Broker::start_temporary).unwrap();
+    let brokers = broker.bootstrap_servers();
+    let topic = unique_name("restart");
+    let group = unique_name("restart-group");
+    create_topic(&brokers, &topic).await;
+    send(&brokers, &topic, &["a", "b", "c"]).await;
+    let consumer = subscribe(&brokers, &group, &topic);
+    assert_eq!(receive(&consumer, 3).await, ["a", "b", "c"]);
+    consumer.commit_consumer_state(CommitMode::Sync).unwrap();
+    close(consumer).await;
+
+    tokio::task::block_in_place(|| broker.restart()).unwrap();
+    send(&brokers, &topic, &["d", "e"]).await;
+
+    let consumer = subscribe(&brokers, &group, &topic);
+    assert_eq!(
+        receive(&consumer, 2).await,
+        ["d", "e"],
+        "the offset was kept"
+    );
+    close(consumer).await;
+    let everything = subscribe(&brokers, &unique_name("fresh-group"), &topic);
+    assert_eq!(
+        receive(&everything, 5).await,
+        ["a", "b", "c", "d", "e"],
+        "the records were kept"
+    );
+    close(everything).await;
+}
+
+async fn send(brokers: &str, topic: &str, values: &[&str]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create()
+        .unwrap();
+    for value in values {
+        producer
+            .send(
+                FutureRecord::to(topic).key("k").payload(*value),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(error, _)| error)
+            .unwrap();
+    }
 }
 
 async fn create_topic(brokers: &str, topic: &str) {
