@@ -1,6 +1,7 @@
-//! `cargo xtask run`: PostgreSQL and the broker with their data in `.data/`
-//! (kept across runs), then orders, payments and the gateway, until Ctrl-C
-//! stops them all (services first, then the broker, then PostgreSQL).
+//! `cargo xtask run`: PostgreSQL and Kafka with their data in `.data/` (kept
+//! across runs), Jaeger, then orders, payments and the gateway exporting their
+//! traces to it, until Ctrl-C stops them all (services first, then Jaeger,
+//! Kafka and PostgreSQL).
 
 use std::{
     path::{Path, PathBuf},
@@ -10,7 +11,9 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use orderflow_devstack::{Broker, Postgres, ensure_database, stop, supervise};
+use orderflow_devstack::{
+    Broker, Jaeger, JaegerPorts, Postgres, ensure_database, install, stop, supervise,
+};
 
 use crate::{signals, tools};
 
@@ -26,7 +29,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
     signals::install();
     let root = workspace_root();
     let data = root.join(".data");
-    tools::ensure_tansu()?;
+    install::ensure_kafka()?;
+    install::ensure_jaeger()?;
     build_services(&root)?;
 
     let postgres = Postgres::start_persistent(
@@ -34,8 +38,24 @@ pub fn run() -> anyhow::Result<ExitCode> {
         port("ORDERFLOW_POSTGRES_PORT", 5432)?,
     )
     .context("starting PostgreSQL")?;
-    let broker = Broker::start_persistent(&data.join("kafka"), port("ORDERFLOW_KAFKA_PORT", 9092)?)
-        .context("starting the tansu broker")?;
+    let broker = Broker::start_persistent(
+        &data.join("kafka"),
+        port("ORDERFLOW_KAFKA_PORT", 9092)?,
+        port("ORDERFLOW_KAFKA_CONTROLLER_PORT", 9093)?,
+    )
+    .context("starting Kafka")?;
+    let logs = data.join("logs");
+    let jaeger = Jaeger::start(
+        &logs,
+        JaegerPorts {
+            otlp_grpc: port("ORDERFLOW_OTLP_PORT", 4317)?,
+            otlp_http: port("ORDERFLOW_OTLP_HTTP_PORT", 4318)?,
+            query: port("ORDERFLOW_JAEGER_PORT", 16686)?,
+            ..JaegerPorts::conventional()
+        },
+    )
+    .context("starting Jaeger")?;
+    let otlp = jaeger.otlp_grpc_endpoint();
     let runtime = tokio::runtime::Runtime::new()?;
     let orders_db = runtime.block_on(ensure_database(&postgres.url(), "orders"))?;
     let payments_db = runtime.block_on(ensure_database(&postgres.url(), "payments"))?;
@@ -43,8 +63,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let payments_port = port("ORDERFLOW_PAYMENTS_PORT", 50052)?;
     let gateway_port = port("ORDERFLOW_GATEWAY_PORT", 8080)?;
     let kafka = broker.bootstrap_servers();
-    let logs = data.join("logs");
-    std::fs::create_dir_all(&logs)?;
 
     let mut services = vec![
         spawn(
@@ -55,6 +73,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 ("DATABASE_URL", orders_db.clone()),
                 ("KAFKA_BROKERS", kafka.clone()),
                 ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{orders_port}")),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
             ],
         )?,
         spawn(
@@ -65,6 +84,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 ("DATABASE_URL", payments_db.clone()),
                 ("KAFKA_BROKERS", kafka.clone()),
                 ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{payments_port}")),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
             ],
         )?,
         spawn(
@@ -75,6 +95,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
                 ("GATEWAY_LISTEN_ADDR", format!("127.0.0.1:{gateway_port}")),
                 ("ORDERS_URL", format!("http://127.0.0.1:{orders_port}")),
                 ("PAYMENTS_URL", format!("http://127.0.0.1:{payments_port}")),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
             ],
         )?,
     ];
@@ -92,6 +113,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     println!("  PostgreSQL       {orders_db}");
     println!("                   {payments_db}");
     println!("  Kafka            {kafka}");
+    println!("  Jaeger           {}   (OTLP {otlp})", jaeger.query_url());
     println!("Press Ctrl-C to stop.");
 
     let mut failed = None;
@@ -110,6 +132,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     for (_, child) in services.iter_mut().rev() {
         stop(child, libc::SIGTERM, Duration::from_secs(20));
     }
+    drop(jaeger);
     drop(broker);
     drop(postgres);
     match failed {
@@ -119,8 +142,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 }
 
 fn build_services(root: &Path) -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = tools::cargo()
         .current_dir(root)
         .args([
             "build", "--bin", "orders", "--bin", "payments", "--bin", "gateway",

@@ -1,82 +1,99 @@
-//! `cargo xtask test` (and `bench`): starts a throwaway PostgreSQL cluster and tansu broker
-//! (unless DATABASE_URL / KAFKA_BROKERS name existing ones), runs every test
-//! with cargo-nextest (or cargo test), and stops everything afterwards, also on
-//! failure or Ctrl-C.
+//! `cargo xtask test` (and `bench`): installs what is missing (Kafka's jars,
+//! Jaeger, grpcurl, cargo-nextest), starts a throwaway PostgreSQL cluster,
+//! Kafka broker and Jaeger (unless DATABASE_URL / KAFKA_BROKERS / JAEGER_*
+//! name existing ones), runs every test with cargo-nextest, and stops
+//! everything afterwards, also on failure or Ctrl-C.
 
 use std::{
-    process::{Command, ExitCode},
+    process::ExitCode,
     thread,
     time::{Duration, Instant},
 };
 
 use anyhow::Context;
-use orderflow_devstack::{Broker, Postgres};
+use orderflow_devstack::{Broker, Jaeger, Postgres, install};
 
 use crate::{signals, tools};
 
 /// What to run once the infrastructure is up.
 pub enum Runner {
-    /// Every test (cargo-nextest, or cargo test without it).
+    /// Every test (cargo-nextest, or cargo test when it cannot be installed).
     Tests,
     /// The benchmarks (`cargo bench`), which print their figures.
     Benches,
 }
 
+/// A variable the caller set (and not to an empty value).
+fn given(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| !value.is_empty())
+}
+
 pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> {
     signals::install();
     let started = Instant::now();
+    let own_postgres = !given("DATABASE_URL");
+    let own_kafka = !given("KAFKA_BROKERS");
+    let own_jaeger = !(given("JAEGER_OTLP_ENDPOINT") && given("JAEGER_QUERY_URL"));
+
+    // Everything that may take minutes comes first, before any server runs.
+    if own_kafka {
+        install::ensure_kafka()?;
+    }
+    if own_jaeger {
+        install::ensure_jaeger()?;
+    }
     let mut env: Vec<(&str, String)> = Vec::new();
-
-    let _postgres = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            eprintln!("xtask: using the PostgreSQL cluster at DATABASE_URL");
-            None
-        }
-        _ => {
-            let cluster = Postgres::start_temporary().context("starting PostgreSQL")?;
-            eprintln!("xtask: PostgreSQL {} (throwaway)", cluster.url());
-            env.push(("DATABASE_URL", cluster.url()));
-            Some(cluster)
-        }
-    };
-    let _broker = match std::env::var("KAFKA_BROKERS") {
-        Ok(brokers) if !brokers.is_empty() => {
-            eprintln!("xtask: using the Kafka brokers at KAFKA_BROKERS");
-            None
-        }
-        _ => {
-            tools::ensure_tansu()?;
-            let broker = Broker::start_temporary().context("starting the tansu broker")?;
-            eprintln!(
-                "xtask: tansu broker {} (throwaway)",
-                broker.bootstrap_servers()
-            );
-            env.push(("KAFKA_BROKERS", broker.bootstrap_servers()));
-            Some(broker)
-        }
-    };
-
     if let Some(scripts) = tools::ensure_grpcurl()? {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let joined =
             std::env::join_paths(std::iter::once(scripts).chain(std::env::split_paths(&path)))?;
         env.push(("PATH", joined.to_string_lossy().into_owned()));
     }
+    let nextest = matches!(runner, Runner::Tests) && tools::ensure_nextest();
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(&cargo);
+    let _postgres = if own_postgres {
+        let cluster = Postgres::start_temporary().context("starting PostgreSQL")?;
+        eprintln!("xtask: PostgreSQL {} (throwaway)", cluster.url());
+        env.push(("DATABASE_URL", cluster.url()));
+        Some(cluster)
+    } else {
+        eprintln!("xtask: using the PostgreSQL cluster at DATABASE_URL");
+        None
+    };
+    let _broker = if own_kafka {
+        let broker = Broker::start_temporary().context("starting Kafka")?;
+        eprintln!(
+            "xtask: Kafka {} at {} (throwaway)",
+            install::KAFKA_VERSION,
+            broker.bootstrap_servers()
+        );
+        env.push(("KAFKA_BROKERS", broker.bootstrap_servers()));
+        Some(broker)
+    } else {
+        eprintln!("xtask: using the Kafka brokers at KAFKA_BROKERS");
+        None
+    };
+    let _jaeger = if own_jaeger {
+        let jaeger = Jaeger::start_temporary().context("starting Jaeger")?;
+        eprintln!(
+            "xtask: Jaeger {} at {} (throwaway)",
+            install::JAEGER_VERSION,
+            jaeger.query_url()
+        );
+        env.push(("JAEGER_OTLP_ENDPOINT", jaeger.otlp_grpc_endpoint()));
+        env.push(("JAEGER_QUERY_URL", jaeger.query_url()));
+        Some(jaeger)
+    } else {
+        eprintln!("xtask: using the Jaeger at JAEGER_OTLP_ENDPOINT and JAEGER_QUERY_URL");
+        None
+    };
+
+    let mut command = tools::cargo();
     match runner {
-        Runner::Benches => {
-            command.arg("bench");
-        }
-        Runner::Tests if nextest_installed(&cargo) => {
-            command.args(["nextest", "run", "--workspace"]);
-        }
-        Runner::Tests => {
-            eprintln!("xtask: cargo-nextest not found, using cargo test");
-            command.args(["test", "--workspace"]);
-        }
-    }
+        Runner::Benches => command.arg("bench"),
+        Runner::Tests if nextest => command.args(["nextest", "run", "--workspace"]),
+        Runner::Tests => command.args(["test", "--workspace"]),
+    };
     command.args(extra_args).envs(env);
     let mut child = command.spawn().context("starting the test runner")?;
 
@@ -102,11 +119,4 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
     } else {
         ExitCode::FAILURE
     })
-}
-
-fn nextest_installed(cargo: &str) -> bool {
-    Command::new(cargo)
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|output| output.status.success())
 }

