@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use orderflow_runtime::env;
 
-const FETCH_WAIT_MS: u64 = 20;
+/// librdkafka's own default for `fetch.wait.max.ms`.
+const FETCH_WAIT_MS: u64 = 500;
 
 /// How a service talks to Kafka and runs its relay, consumer and retention.
 #[derive(Clone, Debug)]
@@ -22,8 +23,8 @@ pub struct MessagingConfig {
     /// before the relay gives up on this attempt and retries later.
     pub message_timeout: Duration,
     /// `KAFKA_FETCH_WAIT_MS`: how long the broker may hold a consumer's
-    /// fetch while no records arrive. A broker that does not answer a fetch
-    /// as soon as records arrive (tansu) adds up to this much to each hop.
+    /// fetch while no records arrive (librdkafka's default, 500 ms). Kafka
+    /// answers as soon as a record arrives, so this is no hop's delay.
     pub fetch_wait: Duration,
     /// `OUTBOX_RETENTION_SECS`: how long published rows are kept.
     pub outbox_retention: Duration,

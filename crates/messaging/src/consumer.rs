@@ -15,8 +15,10 @@ use orderflow_runtime::propagation;
 use rdkafka::{
     Message,
     consumer::{CommitMode, Consumer, StreamConsumer},
+    error::KafkaError,
     message::BorrowedMessage,
     producer::{FutureProducer, FutureRecord},
+    types::RDKafkaErrorCode,
 };
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio_util::sync::CancellationToken;
@@ -90,13 +92,20 @@ impl<H: Handler> InboxConsumer<H> {
     /// Runs until `shutdown`; a record being retried when it comes is left
     /// uncommitted, to be delivered again after a restart.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let consumer = kafka::consumer(&self.config, &self.group)?;
-        consumer
-            .subscribe(&[&self.topic])
-            .with_context(|| format!("subscribing to {}", self.topic))?;
+        let mut consumer = self.subscribe()?;
         let dead_letters = kafka::producer(&self.config)?;
         let mut backoff = Backoff::default();
+        let mut start_a_new_session = false;
         loop {
+            if start_a_new_session {
+                // Every broker was lost: when it returns (restarted, with new
+                // leader epochs), librdkafka can leave a partition waiting on
+                // its offset validation for good. A new session starts from
+                // the committed offsets instead; the inbox absorbs a repeat.
+                close(consumer).await;
+                consumer = self.subscribe()?;
+                start_a_new_session = false;
+            }
             let received = tokio::select! {
                 () = shutdown.cancelled() => break,
                 received = consumer.recv() => received,
@@ -105,6 +114,10 @@ impl<H: Handler> InboxConsumer<H> {
                 Ok(message) => message,
                 Err(error) => {
                     tracing::warn!(%error, topic = %self.topic, "receiving failed");
+                    start_a_new_session = matches!(
+                        error,
+                        KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown)
+                    );
                     tokio::select! {
                         () = shutdown.cancelled() => break,
                         () = tokio::time::sleep(backoff.next()) => continue,
@@ -122,6 +135,14 @@ impl<H: Handler> InboxConsumer<H> {
         }
         close(consumer).await;
         Ok(())
+    }
+
+    fn subscribe(&self) -> anyhow::Result<StreamConsumer> {
+        let consumer = kafka::consumer(&self.config, &self.group)?;
+        consumer
+            .subscribe(&[&self.topic])
+            .with_context(|| format!("subscribing to {}", self.topic))?;
+        Ok(consumer)
     }
 
     /// Handles one record; `None` when shutdown came first.

@@ -1,49 +1,11 @@
-//! The broker going away, and poison messages, lose nothing and wedge nothing.
+//! Poison messages lose nothing and wedge nothing.
 
 use std::time::Duration;
 
-use futures::future::join_all;
-use orderflow_devstack::Broker;
 use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
-use orderflow_system_tests::{Options, TestSystem, TopicReader, produce};
+use orderflow_system_tests::{TestSystem, TopicReader, produce};
 use prost::Message;
-
-#[tokio::test]
-async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
-    let mut broker = Broker::start_temporary().expect("a private broker");
-    let system = TestSystem::start_with(Options {
-        brokers: Some(broker.bootstrap_servers()),
-        ..Default::default()
-    })
-    .await;
-    system.open_account("frank", 10_000).await;
-
-    broker.stop();
-    let mut orders = Vec::new();
-    for _ in 0..10 {
-        orders.push(system.place_order("frank", 100).await);
-    }
-    for order in &orders {
-        assert_eq!(system.order(&order.id).await.status(), OrderStatus::New);
-    }
-    broker.restart().expect("the broker restarts");
-
-    let settled = join_all(
-        orders
-            .iter()
-            .map(|order| system.wait_until_settled(&order.id)),
-    )
-    .await;
-    assert!(
-        settled
-            .iter()
-            .all(|order| order.status() == OrderStatus::Finished),
-        "{settled:?}"
-    );
-    assert_eq!(system.balance("frank").await, 9_000);
-    system.stop().await;
-}
 
 #[tokio::test]
 async fn garbage_and_invalid_records_go_to_the_dead_letter_topic_and_later_orders_still_settle() {

@@ -28,7 +28,13 @@ async fn a_service_is_not_serving_until_the_broker_answers() {
     assert_eq!(status, Ok(ServingStatus::NotServing), "no broker yet");
 
     let folder = tempfile::tempdir().unwrap();
-    let _broker = Broker::start_persistent(folder.path(), port).unwrap();
+    let controller_port = free_port().unwrap();
+    let _broker = tokio::task::spawn_blocking(move || {
+        let broker = Broker::start_persistent(folder.path(), port, controller_port);
+        (broker.unwrap(), folder)
+    })
+    .await
+    .unwrap();
     let _serving = until(
         "the service reports SERVING once the broker is up",
         Duration::from_secs(60),
