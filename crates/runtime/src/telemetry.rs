@@ -4,7 +4,9 @@
 use anyhow::Context;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{
+    EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 /// Flushes and shuts the span exporter down when dropped.
 #[must_use = "dropping the guard shuts the exporter down"]
@@ -26,14 +28,17 @@ impl Drop for Guard {
 /// default `info`) and the W3C trace-context propagator.
 pub fn init(service: &'static str) -> anyhow::Result<Guard> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    // `RUST_LOG` says what is logged; spans are exported from `info` up
+    // whatever it says, so a quiet log still gives whole traces.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_target(true);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_target(true)
+        .with_filter(filter);
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .ok()
         .filter(|value| !value.is_empty());
     let Some(endpoint) = endpoint else {
         tracing_subscriber::registry()
-            .with(filter)
             .with(fmt)
             .try_init()
             .context("installing the tracing subscriber")?;
@@ -50,9 +55,12 @@ pub fn init(service: &'static str) -> anyhow::Result<Guard> {
     let tracer = provider.tracer(service);
     opentelemetry::global::set_tracer_provider(provider.clone());
     tracing_subscriber::registry()
-        .with(filter)
         .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(LevelFilter::INFO),
+        )
         .try_init()
         .context("installing the tracing subscriber")?;
     tracing::info!(%endpoint, "exporting spans over OTLP");
