@@ -71,9 +71,15 @@ pub fn kind_of_grpc(code: tonic::Code) -> Kind {
         Code::AlreadyExists => kind(StatusCode::CONFLICT, "ALREADY_EXISTS"),
         Code::FailedPrecondition => kind(StatusCode::CONFLICT, "FAILED_PRECONDITION"),
         Code::Unavailable => kind(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
-        Code::DeadlineExceeded => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
+        // tonic reports its own client-side deadline (the `grpc-timeout` of
+        // each call) as CANCELLED "Timeout expired", and so does a server's
+        // `Server::timeout`. The gateway cancels a call for no other reason
+        // (a client that hangs up drops the call and waits for no answer),
+        // so a CANCELLED is a deadline too.
+        Code::DeadlineExceeded | Code::Cancelled => {
+            kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED")
+        }
         Code::Ok
-        | Code::Cancelled
         | Code::Unknown
         | Code::PermissionDenied
         | Code::ResourceExhausted
@@ -156,6 +162,7 @@ mod tests {
             (Code::FailedPrecondition, 409, "FAILED_PRECONDITION"),
             (Code::Unavailable, 503, "UNAVAILABLE"),
             (Code::DeadlineExceeded, 504, "DEADLINE_EXCEEDED"),
+            (Code::Cancelled, 504, "DEADLINE_EXCEEDED"),
             (Code::Internal, 500, "INTERNAL"),
             (Code::Unknown, 500, "INTERNAL"),
             (Code::DataLoss, 500, "INTERNAL"),
@@ -169,6 +176,24 @@ mod tests {
                 "{code:?}"
             );
         }
+    }
+
+    #[test]
+    fn tonics_own_timeout_is_a_504() {
+        let status = tonic::Status::from_error(Box::new(tonic::TimeoutExpired(())));
+        let error = ApiError::Upstream {
+            service: Service::Payments,
+            status,
+        };
+        let problem = Problem::of(&error);
+        assert_eq!(
+            (problem.status, problem.code.as_str()),
+            (504, "DEADLINE_EXCEEDED")
+        );
+        assert_eq!(
+            problem.detail,
+            "the payments service did not answer within the deadline"
+        );
     }
 
     #[test]
