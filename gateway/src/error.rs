@@ -29,6 +29,12 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("the request body is larger than the limit this gateway accepts")]
     BodyTooLarge,
+    /// The body did not arrive in full within the body-read timeout.
+    #[error("the request body did not arrive in full within the body-read timeout")]
+    BodyTimeout,
+    /// The body could not be read (e.g. broken chunked encoding).
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
     /// No route has this path.
     #[error("there is no resource at this path")]
     RouteNotFound,
@@ -106,6 +112,8 @@ impl ApiError {
             }
             Self::UserIdConflict { .. } => kind(StatusCode::BAD_REQUEST, "USER_ID_CONFLICT"),
             Self::BodyTooLarge => kind(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Self::BodyTimeout => kind(StatusCode::REQUEST_TIMEOUT, "BODY_TIMEOUT"),
+            Self::BodyUnreadable(_) => kind(StatusCode::BAD_REQUEST, "MALFORMED_BODY"),
             Self::RouteNotFound => kind(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND"),
             Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),

@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: [`Config`], read from the environment.
 //! - [`startup`]: [`App`], which binds, serves and shuts down gracefully.
+//! - [`body`]: the request body's limit and read timeout.
 //! - [`routes`]: the handlers; [`model`]: their JSON bodies.
 //! - [`error`]: the one table from failures (and gRPC codes) to HTTP statuses and codes.
 //! - [`problem`]: the RFC 9457 bodies every failure is answered with.
@@ -11,6 +12,7 @@
 //! - [`upstream`]: the gRPC channels and the per-call rules.
 //! - [`openapi`]: `/openapi.json` and Swagger UI.
 
+pub mod body;
 pub mod config;
 pub mod correlation;
 pub mod error;

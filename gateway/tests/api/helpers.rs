@@ -91,6 +91,17 @@ impl TestGateway {
         Self::spawn(&closed, &closed, None).await
     }
 
+    /// The gateway with `config`, pointed at ports where nothing listens.
+    pub async fn with_config(config: Config) -> Self {
+        let closed = closed_port_url();
+        let config = Config {
+            orders_url: closed.clone(),
+            payments_url: closed,
+            ..config
+        };
+        Self::spawn_with(config, None).await
+    }
+
     /// The gateway in front of services that accept connections and never
     /// answer (as a process stopped with SIGSTOP), with `request_timeout`.
     pub async fn in_front_of_hung_services(request_timeout: Duration) -> Self {

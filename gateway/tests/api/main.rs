@@ -3,8 +3,10 @@
 //! `cargo xtask test -E 'package(gateway)'`.
 
 mod bad_input;
+mod bodies;
 mod docs;
 mod helpers;
 mod orders;
 mod payments;
+mod raw_http;
 mod upstreams;
