@@ -41,6 +41,10 @@ pub enum ApiError {
     /// The path exists, the method does not.
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
+    /// A layer below the handlers refused the request with this status and
+    /// no problem body (see [`crate::fallback_problems`]).
+    #[error("the request was refused: {status}", status = .0)]
+    Rejected(StatusCode),
     /// The request (or a gRPC call it made) ran past its deadline.
     #[error("the request did not finish within its deadline")]
     Timeout,
@@ -116,6 +120,8 @@ impl ApiError {
             Self::BodyUnreadable(_) => kind(StatusCode::BAD_REQUEST, "MALFORMED_BODY"),
             Self::RouteNotFound => kind(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND"),
             Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            Self::Rejected(status) if status.is_client_error() => kind(*status, "BAD_REQUEST"),
+            Self::Rejected(status) => kind(*status, "INTERNAL"),
             Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
             Self::Upstream { status, .. } => kind_of_grpc(status.code()),
             Self::Unexpected(_) => internal(),

@@ -26,7 +26,7 @@ use crate::{
     correlation,
     error::ApiError,
     extract::USER_ID_HEADER,
-    openapi, routes,
+    fallback_problems, openapi, routes,
     upstream::Upstreams,
 };
 
@@ -72,13 +72,14 @@ impl App {
 }
 
 /// The whole HTTP surface with its layers (outermost first): correlation id
-/// and request span, CORS, panics as 500 problems, reading the body (its
+/// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
 /// limit and read timeout), the request deadline, the extractors' body limit.
 pub fn router(config: &Config) -> anyhow::Result<Router> {
     let upstreams = Upstreams::connect_lazy(config)?;
     let (api, document) = openapi::split();
     let layers = ServiceBuilder::new()
         .layer(middleware::from_fn(correlation::middleware))
+        .layer(middleware::from_fn(fallback_problems::middleware))
         .layer(cors(config)?)
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Unexpected(anyhow::anyhow!("a handler panicked")).into_response()

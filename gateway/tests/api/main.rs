@@ -8,5 +8,6 @@ mod docs;
 mod helpers;
 mod orders;
 mod payments;
+mod problems_everywhere;
 mod raw_http;
 mod upstreams;
