@@ -19,7 +19,8 @@ pub enum ApiError {
     /// The body is not declared as JSON.
     #[error("the request body must be sent with Content-Type: application/json")]
     UnsupportedContentType,
-    /// `X-User-Id` and the body, query or path name different users.
+    /// `X-User-Id` and the body, query, path or a second `X-User-Id` name
+    /// different users.
     #[error("X-User-Id {header:?} differs from the user_id {given:?} in the {place}")]
     UserIdConflict {
         header: String,
