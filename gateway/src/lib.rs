@@ -11,10 +11,11 @@
 //! - [`extract`]: body, query, path and `X-User-Id` extractors that answer with problems.
 //! - [`correlation`]: `X-Correlation-Id` and the request span.
 //! - [`upstream`]: the gRPC channels and the per-call rules.
-//! - [`openapi`]: `/openapi.json` and Swagger UI.
+//! - [`openapi`]: `/openapi.json` and Swagger UI; [`constraints`]: the limits it states.
 
 pub mod body;
 pub mod config;
+pub mod constraints;
 pub mod correlation;
 pub mod error;
 pub mod extract;
