@@ -24,6 +24,9 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// The largest request body accepted, in bytes (`BODY_LIMIT_BYTES`).
     pub body_limit_bytes: usize,
+    /// How long a request body may take to arrive in full once its headers
+    /// have (`BODY_READ_TIMEOUT_MS`).
+    pub body_read_timeout: Duration,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             connect_timeout: Duration::from_millis(1_000),
             cors_allowed_origins: vec!["http://localhost:5173".to_owned()],
             body_limit_bytes: 64 * 1024,
+            body_read_timeout: Duration::from_millis(5_000),
         }
     }
 
@@ -58,6 +62,7 @@ impl Config {
             )?,
             cors_allowed_origins: parse_origins(&origins),
             body_limit_bytes: env::or("BODY_LIMIT_BYTES", defaults.body_limit_bytes)?,
+            body_read_timeout: env::millis_or("BODY_READ_TIMEOUT_MS", defaults.body_read_timeout)?,
         };
         config.validate()?;
         Ok(config)
@@ -76,6 +81,10 @@ impl Config {
         anyhow::ensure!(
             self.body_limit_bytes > 0,
             "BODY_LIMIT_BYTES must be above 0"
+        );
+        anyhow::ensure!(
+            !self.body_read_timeout.is_zero(),
+            "BODY_READ_TIMEOUT_MS must be above 0"
         );
         for origin in &self.cors_allowed_origins {
             axum::http::HeaderValue::from_str(origin).with_context(|| {

@@ -19,7 +19,8 @@ pub enum ApiError {
     /// The body is not declared as JSON.
     #[error("the request body must be sent with Content-Type: application/json")]
     UnsupportedContentType,
-    /// `X-User-Id` and the body, query or path name different users.
+    /// `X-User-Id` and the body, query, path or a second `X-User-Id` name
+    /// different users.
     #[error("X-User-Id {header:?} differs from the user_id {given:?} in the {place}")]
     UserIdConflict {
         header: String,
@@ -29,12 +30,22 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("the request body is larger than the limit this gateway accepts")]
     BodyTooLarge,
+    /// The body did not arrive in full within the body-read timeout.
+    #[error("the request body did not arrive in full within the body-read timeout")]
+    BodyTimeout,
+    /// The body could not be read (e.g. broken chunked encoding).
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
     /// No route has this path.
     #[error("there is no resource at this path")]
     RouteNotFound,
     /// The path exists, the method does not.
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
+    /// A layer below the handlers refused the request with this status and
+    /// no problem body (see [`crate::fallback_problems`]).
+    #[error("the request was refused: {status}", status = .0)]
+    Rejected(StatusCode),
     /// The request (or a gRPC call it made) ran past its deadline.
     #[error("the request did not finish within its deadline")]
     Timeout,
@@ -71,9 +82,15 @@ pub fn kind_of_grpc(code: tonic::Code) -> Kind {
         Code::AlreadyExists => kind(StatusCode::CONFLICT, "ALREADY_EXISTS"),
         Code::FailedPrecondition => kind(StatusCode::CONFLICT, "FAILED_PRECONDITION"),
         Code::Unavailable => kind(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
-        Code::DeadlineExceeded => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
+        // tonic reports its own client-side deadline (the `grpc-timeout` of
+        // each call) as CANCELLED "Timeout expired", and so does a server's
+        // `Server::timeout`. The gateway cancels a call for no other reason
+        // (a client that hangs up drops the call and waits for no answer),
+        // so a CANCELLED is a deadline too.
+        Code::DeadlineExceeded | Code::Cancelled => {
+            kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED")
+        }
         Code::Ok
-        | Code::Cancelled
         | Code::Unknown
         | Code::PermissionDenied
         | Code::ResourceExhausted
@@ -100,8 +117,12 @@ impl ApiError {
             }
             Self::UserIdConflict { .. } => kind(StatusCode::BAD_REQUEST, "USER_ID_CONFLICT"),
             Self::BodyTooLarge => kind(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Self::BodyTimeout => kind(StatusCode::REQUEST_TIMEOUT, "BODY_TIMEOUT"),
+            Self::BodyUnreadable(_) => kind(StatusCode::BAD_REQUEST, "MALFORMED_BODY"),
             Self::RouteNotFound => kind(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND"),
             Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            Self::Rejected(status) if status.is_client_error() => kind(*status, "BAD_REQUEST"),
+            Self::Rejected(status) => kind(*status, "INTERNAL"),
             Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
             Self::Upstream { status, .. } => kind_of_grpc(status.code()),
             Self::Unexpected(_) => internal(),
@@ -156,6 +177,7 @@ mod tests {
             (Code::FailedPrecondition, 409, "FAILED_PRECONDITION"),
             (Code::Unavailable, 503, "UNAVAILABLE"),
             (Code::DeadlineExceeded, 504, "DEADLINE_EXCEEDED"),
+            (Code::Cancelled, 504, "DEADLINE_EXCEEDED"),
             (Code::Internal, 500, "INTERNAL"),
             (Code::Unknown, 500, "INTERNAL"),
             (Code::DataLoss, 500, "INTERNAL"),
@@ -169,6 +191,24 @@ mod tests {
                 "{code:?}"
             );
         }
+    }
+
+    #[test]
+    fn tonics_own_timeout_is_a_504() {
+        let status = tonic::Status::from_error(Box::new(tonic::TimeoutExpired(())));
+        let error = ApiError::Upstream {
+            service: Service::Payments,
+            status,
+        };
+        let problem = Problem::of(&error);
+        assert_eq!(
+            (problem.status, problem.code.as_str()),
+            (504, "DEADLINE_EXCEEDED")
+        );
+        assert_eq!(
+            problem.detail,
+            "the payments service did not answer within the deadline"
+        );
     }
 
     #[test]

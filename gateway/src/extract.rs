@@ -148,7 +148,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
     }
 }
 
-/// The optional `X-User-Id` header.
+/// The optional `X-User-Id` header. Sent more than once, its values must
+/// agree: two different users in one request are a conflict, not a choice.
 #[derive(Debug, Default)]
 pub struct UserIdHeader(pub Option<String>);
 
@@ -159,14 +160,25 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdHeader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(USER_ID_HEADER) else {
-            return Ok(Self(None));
-        };
-        let value = value.to_str().map_err(|_| ApiError::InvalidField {
-            field: "X-User-Id".to_owned(),
-            detail: "X-User-Id must be ASCII text".to_owned(),
-        })?;
-        Ok(Self(Some(value.to_owned())))
+        let mut user = None::<String>;
+        for value in parts.headers.get_all(USER_ID_HEADER) {
+            let value = value.to_str().map_err(|_| ApiError::InvalidField {
+                field: "X-User-Id".to_owned(),
+                detail: "X-User-Id must be ASCII text".to_owned(),
+            })?;
+            match &user {
+                Some(first) if first != value => {
+                    return Err(ApiError::UserIdConflict {
+                        header: first.clone(),
+                        given: value.to_owned(),
+                        place: "second X-User-Id header",
+                    });
+                }
+                Some(_) => {}
+                None => user = Some(value.to_owned()),
+            }
+        }
+        Ok(Self(user))
     }
 }
 
@@ -256,6 +268,28 @@ mod tests {
         assert!(is_json(&headers("application/merge-patch+json")));
         assert!(!is_json(&headers("text/plain")));
         assert!(!is_json(&HeaderMap::new()));
+    }
+
+    async fn user_id_header(values: &[&str]) -> Result<UserIdHeader, ApiError> {
+        let mut request = axum::http::Request::new(());
+        for value in values {
+            request
+                .headers_mut()
+                .append(USER_ID_HEADER, value.parse().unwrap());
+        }
+        let (mut parts, ()) = request.into_parts();
+        UserIdHeader::from_request_parts(&mut parts, &()).await
+    }
+
+    #[tokio::test]
+    async fn two_different_user_id_headers_are_a_conflict() {
+        assert!(matches!(
+            user_id_header(&["alice", "mallory"]).await,
+            Err(ApiError::UserIdConflict { .. })
+        ));
+        let same = user_id_header(&["alice", "alice"]).await.unwrap();
+        assert_eq!(same.0.as_deref(), Some("alice"));
+        assert_eq!(user_id_header(&[]).await.unwrap().0, None);
     }
 
     #[test]

@@ -3,18 +3,23 @@
 //!
 //! - [`config`]: [`Config`], read from the environment.
 //! - [`startup`]: [`App`], which binds, serves and shuts down gracefully.
+//! - [`body`]: the request body's limit and read timeout.
 //! - [`routes`]: the handlers; [`model`]: their JSON bodies.
 //! - [`error`]: the one table from failures (and gRPC codes) to HTTP statuses and codes.
 //! - [`problem`]: the RFC 9457 bodies every failure is answered with.
+//! - [`fallback_problems`]: error responses from below the handlers, made problems too.
 //! - [`extract`]: body, query, path and `X-User-Id` extractors that answer with problems.
 //! - [`correlation`]: `X-Correlation-Id` and the request span.
 //! - [`upstream`]: the gRPC channels and the per-call rules.
-//! - [`openapi`]: `/openapi.json` and Swagger UI.
+//! - [`openapi`]: `/openapi.json` and Swagger UI; [`constraints`]: the limits it states.
 
+pub mod body;
 pub mod config;
+pub mod constraints;
 pub mod correlation;
 pub mod error;
 pub mod extract;
+pub mod fallback_problems;
 pub mod model;
 pub mod openapi;
 pub mod problem;

@@ -20,7 +20,7 @@ pub struct CreateOrder {
     pub user_id: Option<String>,
     /// The price in minor units (cents), greater than zero.
     #[serde(deserialize_with = "minor_units::deserialize")]
-    #[schema(example = 1250, minimum = 1)]
+    #[schema(example = 1250)]
     pub amount: i64,
     /// Free text, at most 1000 characters.
     #[serde(default)]
@@ -98,7 +98,7 @@ pub struct TopUp {
     pub user_id: Option<String>,
     /// How much to add, in minor units, greater than zero.
     #[serde(deserialize_with = "minor_units::deserialize")]
-    #[schema(example = 10000, minimum = 1)]
+    #[schema(example = 10000)]
     pub amount: i64,
 }
 

@@ -6,7 +6,7 @@ use axum::Router;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{problem::Problem, routes, upstream::Upstreams};
+use crate::{constraints, problem::Problem, routes, upstream::Upstreams};
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -33,10 +33,15 @@ Errors are RFC 9457 problem details (`application/problem+json`) with a stable `
 struct ApiDoc;
 
 /// The documented routes and the document that describes them.
+/// The document states the constraints the handlers enforce
+/// ([`constraints`]).
 pub fn split() -> (Router<Upstreams>, utoipa::openapi::OpenApi) {
-    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(routes::documented())
-        .split_for_parts()
+    let (router, mut document) =
+        utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(routes::documented())
+            .split_for_parts();
+    constraints::state(&mut document);
+    (router, document)
 }
 
 /// The OpenAPI document alone (for tools and tests).

@@ -21,7 +21,12 @@ use tower_http::{
 };
 
 use crate::{
-    Config, correlation, error::ApiError, extract::USER_ID_HEADER, openapi, routes,
+    Config,
+    body::{self, BodyRules},
+    correlation,
+    error::ApiError,
+    extract::USER_ID_HEADER,
+    fallback_problems, openapi, routes,
     upstream::Upstreams,
 };
 
@@ -67,17 +72,25 @@ impl App {
 }
 
 /// The whole HTTP surface with its layers (outermost first): correlation id
-/// and request span, CORS, panics as 500 problems, the request deadline,
-/// the body limit.
+/// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
+/// limit and read timeout), the request deadline, the extractors' body limit.
 pub fn router(config: &Config) -> anyhow::Result<Router> {
     let upstreams = Upstreams::connect_lazy(config)?;
     let (api, document) = openapi::split();
     let layers = ServiceBuilder::new()
         .layer(middleware::from_fn(correlation::middleware))
+        .layer(middleware::from_fn(fallback_problems::middleware))
         .layer(cors(config)?)
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Unexpected(anyhow::anyhow!("a handler panicked")).into_response()
         }))
+        .layer(middleware::from_fn_with_state(
+            BodyRules {
+                limit_bytes: config.body_limit_bytes,
+                read_timeout: config.body_read_timeout,
+            },
+            body::read_body,
+        ))
         .layer(middleware::from_fn_with_state(
             config.request_timeout,
             deadline,

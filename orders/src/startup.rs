@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 
 use orderflow_messaging::service::Host;
-use orderflow_proto::FILE_DESCRIPTOR_SET;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -43,7 +42,7 @@ impl App {
         };
         self.host
             .run(
-                FILE_DESCRIPTOR_SET,
+                orderflow_proto::orders::v1::FILE_DESCRIPTOR_SET,
                 OrdersServiceServer::new(api),
                 config.payment_result_topic,
                 PaymentResults,

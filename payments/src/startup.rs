@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 
 use orderflow_messaging::service::Host;
-use orderflow_proto::FILE_DESCRIPTOR_SET;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -46,7 +45,7 @@ impl App {
         };
         self.host
             .run(
-                FILE_DESCRIPTOR_SET,
+                orderflow_proto::payments::v1::FILE_DESCRIPTOR_SET,
                 PaymentsServiceServer::new(api),
                 config.payment_requested_topic,
                 handler,

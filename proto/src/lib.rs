@@ -8,6 +8,11 @@
 pub mod orders {
     pub mod v1 {
         tonic::include_proto!("orders.v1");
+
+        /// The encoded `FileDescriptorSet` of `orders.v1` and its imports,
+        /// for the orders server's reflection.
+        pub const FILE_DESCRIPTOR_SET: &[u8] =
+            tonic::include_file_descriptor_set!("orders_descriptor");
     }
 }
 
@@ -15,6 +20,11 @@ pub mod orders {
 pub mod payments {
     pub mod v1 {
         tonic::include_proto!("payments.v1");
+
+        /// The encoded `FileDescriptorSet` of `payments.v1` and its imports,
+        /// for the payments server's reflection.
+        pub const FILE_DESCRIPTOR_SET: &[u8] =
+            tonic::include_file_descriptor_set!("payments_descriptor");
     }
 }
 
@@ -29,9 +39,6 @@ pub mod events {
         pub const PAYMENT_RESULT: &str = "orderflow.events.v1.PaymentResult";
     }
 }
-
-/// The encoded `FileDescriptorSet` of every contract, for gRPC server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("orderflow_descriptor");
 
 pub use prost_types::Timestamp;
 

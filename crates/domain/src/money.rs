@@ -20,6 +20,9 @@ pub enum MoneyError {
 pub struct Amount(i64);
 
 impl Amount {
+    /// The smallest amount: one minor unit.
+    pub const MIN: i64 = 1;
+
     pub fn minor_units(self) -> i64 {
         self.0
     }
@@ -29,7 +32,7 @@ impl TryFrom<i64> for Amount {
     type Error = MoneyError;
 
     fn try_from(value: i64) -> Result<Self, Self::Error> {
-        if value > 0 {
+        if value >= Self::MIN {
             Ok(Self(value))
         } else {
             Err(MoneyError::NotPositive(value))

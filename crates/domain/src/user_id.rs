@@ -16,7 +16,18 @@ pub enum UserIdError {
 pub struct UserId(String);
 
 impl UserId {
+    /// The fewest characters a user id has.
+    pub const MIN_LEN: usize = 1;
+    /// The most characters a user id has.
     pub const MAX_LEN: usize = 64;
+    /// The characters a user id is made of, as a regular expression (for
+    /// API schemas); [`UserId::is_allowed`] is the same rule in code.
+    pub const PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+    /// Whether `byte` may appear in a user id (see [`UserId::PATTERN`]).
+    pub fn is_allowed(byte: u8) -> bool {
+        byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+    }
 
     pub fn as_str(&self) -> &str {
         &self.0
@@ -27,17 +38,14 @@ impl TryFrom<String> for UserId {
     type Error = UserIdError;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        if value.is_empty() {
+        let length = value.chars().count();
+        if length < Self::MIN_LEN {
             return Err(UserIdError::Empty);
         }
-        let length = value.chars().count();
         if length > Self::MAX_LEN {
             return Err(UserIdError::TooLong(length));
         }
-        if !value
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
-        {
+        if !value.bytes().all(Self::is_allowed) {
             return Err(UserIdError::BadCharacter);
         }
         Ok(Self(value))
@@ -75,6 +83,24 @@ mod tests {
             "alice_01-x"
         );
         assert!(UserId::try_from("a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn the_pattern_names_exactly_the_allowed_bytes() {
+        let class = UserId::PATTERN
+            .strip_prefix("^[")
+            .and_then(|rest| rest.strip_suffix("]+$"))
+            .unwrap();
+        let in_class = |byte: u8| {
+            let c = byte as char;
+            (class.contains("A-Z") && c.is_ascii_uppercase())
+                || (class.contains("a-z") && c.is_ascii_lowercase())
+                || (class.contains("0-9") && c.is_ascii_digit())
+                || ((c == '_' || c == '-') && class.contains(c))
+        };
+        for byte in 0..=u8::MAX {
+            assert_eq!(UserId::is_allowed(byte), in_class(byte), "{byte:#x}");
+        }
     }
 
     #[test]

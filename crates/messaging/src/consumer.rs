@@ -3,8 +3,9 @@
 //! that transaction commits.
 //!
 //! - A redelivered event finds its id in the inbox and changes nothing.
-//! - An event that cannot be decoded or is invalid goes to `<topic>.dlq` with
-//!   the reason in a header, and the consumer moves on.
+//! - A record without the contract headers (see [`headers::check_contract`]),
+//!   or whose payload cannot be decoded or is invalid, goes to `<topic>.dlq`
+//!   with the reason in a header, and the consumer moves on.
 //! - A transient failure (the database down, a crash point) rolls the
 //!   transaction back and is retried with backoff, never skipped.
 
@@ -183,16 +184,20 @@ impl<H: Handler> InboxConsumer<H> {
         .await
     }
 
+    /// The event in `message`: its contract headers first (a record without
+    /// them is not ours, whatever its payload), then its payload, whose id
+    /// must be the one in the headers.
     fn decode(&self, message: &BorrowedMessage<'_>) -> Result<Decoded<H::Event>, String> {
-        if let Some(event_type) = headers::text(message.headers(), headers::EVENT_TYPE)
-            && event_type != H::EVENT_TYPE
-        {
+        let header_id = headers::check_contract(message.headers(), H::EVENT_TYPE)
+            .map_err(|error| error.to_string())?;
+        let decoded = self.handler.decode(message.payload().unwrap_or_default())?;
+        if decoded.event_id != header_id {
             return Err(format!(
-                "unexpected event type {event_type}, expected {}",
-                H::EVENT_TYPE
+                "the event-id header {header_id} differs from the payload's event id {}",
+                decoded.event_id
             ));
         }
-        self.handler.decode(message.payload().unwrap_or_default())
+        Ok(decoded)
     }
 
     /// Applies the event with its inbox record, retrying transient failures.

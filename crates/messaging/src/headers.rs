@@ -1,7 +1,13 @@
 //! The headers every record carries, and their conversion to and from Kafka.
+//!
+//! The contract headers ([`EVENT_ID`], [`EVENT_TYPE`], [`CONTENT_TYPE`]) are
+//! required: a record without them, or with other values, is not an event of
+//! ours and is dead-lettered ([`check_contract`]). The trace context is
+//! optional.
 
 use orderflow_runtime::propagation::TraceContext;
 use rdkafka::message::{BorrowedHeaders, Header, Headers, OwnedHeaders};
+use uuid::Uuid;
 
 /// The event's id (a UUID), also inside the payload.
 pub const EVENT_ID: &str = "event-id";
@@ -58,4 +64,108 @@ pub fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
 /// A copy of `headers` (all of them, bytes as they are) to extend.
 pub fn copy(headers: Option<&BorrowedHeaders>) -> OwnedHeaders {
     headers.map_or_else(OwnedHeaders::new, BorrowedHeaders::detach)
+}
+
+/// Why a record's headers break the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContractError {
+    #[error("the required header {0} is missing or not UTF-8")]
+    Missing(&'static str),
+    #[error("unexpected event type {found}, expected {expected}")]
+    WrongEventType { found: String, expected: String },
+    #[error("unexpected content type {0}, expected {PROTOBUF}")]
+    WrongContentType(String),
+    #[error("the event-id header {0:?} is not a UUID")]
+    BadEventId(String),
+}
+
+/// Checks the contract headers of a record that should hold an
+/// `event_type`, and returns the event id they name (which the payload's
+/// must equal).
+pub fn check_contract(
+    headers: Option<&BorrowedHeaders>,
+    event_type: &str,
+) -> Result<Uuid, ContractError> {
+    let required = |key: &'static str| text(headers, key).ok_or(ContractError::Missing(key));
+    let found = required(EVENT_TYPE)?;
+    if found != event_type {
+        return Err(ContractError::WrongEventType {
+            found: found.to_owned(),
+            expected: event_type.to_owned(),
+        });
+    }
+    let content_type = required(CONTENT_TYPE)?;
+    if content_type != PROTOBUF {
+        return Err(ContractError::WrongContentType(content_type.to_owned()));
+    }
+    let event_id = required(EVENT_ID)?;
+    Uuid::parse_str(event_id).map_err(|_| ContractError::BadEventId(event_id.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TYPE: &str = "orderflow.events.v1.PaymentRequested";
+    const ID: &str = "0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d";
+
+    fn check(pairs: &[(&str, &str)]) -> Result<Uuid, ContractError> {
+        let headers = pairs
+            .iter()
+            .fold(OwnedHeaders::new(), |headers, (key, value)| {
+                headers.insert(header(key, value))
+            });
+        check_contract(Some(headers.as_borrowed()), TYPE)
+    }
+
+    #[test]
+    fn the_headers_the_relay_writes_fulfil_the_contract() {
+        let headers = for_event(ID, TYPE, &TraceContext::default());
+        assert_eq!(
+            check_contract(Some(headers.as_borrowed()), TYPE),
+            Ok(Uuid::parse_str(ID).unwrap())
+        );
+    }
+
+    #[test]
+    fn each_contract_header_is_required() {
+        let all = [(EVENT_ID, ID), (EVENT_TYPE, TYPE), (CONTENT_TYPE, PROTOBUF)];
+        for (missing, _) in all {
+            let rest: Vec<_> = all.into_iter().filter(|(key, _)| *key != missing).collect();
+            assert_eq!(check(&rest), Err(ContractError::Missing(missing)));
+        }
+        assert_eq!(
+            check_contract(None, TYPE),
+            Err(ContractError::Missing(EVENT_TYPE))
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_content_type_or_id_breaks_the_contract() {
+        let other = "orderflow.events.v1.PaymentResult";
+        assert!(matches!(
+            check(&[
+                (EVENT_ID, ID),
+                (EVENT_TYPE, other),
+                (CONTENT_TYPE, PROTOBUF)
+            ]),
+            Err(ContractError::WrongEventType { .. })
+        ));
+        assert!(matches!(
+            check(&[
+                (EVENT_ID, ID),
+                (EVENT_TYPE, TYPE),
+                (CONTENT_TYPE, "application/json")
+            ]),
+            Err(ContractError::WrongContentType(_))
+        ));
+        assert!(matches!(
+            check(&[
+                (EVENT_ID, "42"),
+                (EVENT_TYPE, TYPE),
+                (CONTENT_TYPE, PROTOBUF)
+            ]),
+            Err(ContractError::BadEventId(_))
+        ));
+    }
 }

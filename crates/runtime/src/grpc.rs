@@ -37,7 +37,10 @@ impl Health {
     }
 }
 
-/// Reflection services over `descriptors`, in both protocol versions.
+/// Reflection services in both protocol versions, over `descriptors` (the
+/// server's own API), health checking, and the `google.rpc` error details
+/// (`google.rpc.BadRequest`, …), so that grpcurl can print the details of an
+/// error status.
 pub fn reflection(
     descriptors: &'static [u8],
 ) -> anyhow::Result<(
@@ -51,11 +54,13 @@ pub fn reflection(
     let v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(descriptors)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .context("building reflection v1")?;
     let v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(descriptors)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .context("building reflection v1alpha")?;
     Ok((v1, v1alpha))

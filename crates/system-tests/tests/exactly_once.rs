@@ -139,7 +139,11 @@ async fn a_late_result_for_a_settled_order_changes_nothing() {
         &system.result_topic,
         "faye",
         &late.encode_to_vec(),
-        &[(headers::EVENT_TYPE, events::PAYMENT_RESULT)],
+        &[
+            (headers::EVENT_ID, &late.event_id),
+            (headers::EVENT_TYPE, events::PAYMENT_RESULT),
+            (headers::CONTENT_TYPE, headers::PROTOBUF),
+        ],
     )
     .await;
     let late_id = late.event_id.clone();

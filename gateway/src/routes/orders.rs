@@ -19,8 +19,13 @@ use crate::{
     upstream::{Service, Upstreams},
 };
 
+/// The page size when none is asked for.
 const DEFAULT_LIMIT: i32 = 20;
-const MAX_LIMIT: i32 = 100;
+/// The page sizes a client may ask for (stated in the OpenAPI document by
+/// [`crate::constraints`]).
+pub const LIMITS: std::ops::RangeInclusive<i32> = 1..=100;
+/// The offsets a client may ask for.
+pub const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
 
 /// Creates an order with status `NEW`; the payment happens asynchronously,
 /// so poll the order at `Location` until it is `FINISHED` or `CANCELLED`.
@@ -98,10 +103,10 @@ pub struct ListOrdersQuery {
     /// Whose orders to list; may be given as `X-User-Id` instead.
     user_id: Option<String>,
     /// Page size, 1 to 100.
-    #[param(value_type = Option<i32>, minimum = 1, maximum = 100, default = 20)]
+    #[param(value_type = Option<i32>, default = 20)]
     limit: Option<String>,
     /// How many orders to skip.
-    #[param(value_type = Option<i32>, minimum = 0, default = 0)]
+    #[param(value_type = Option<i32>, default = 0)]
     offset: Option<String>,
 }
 
@@ -126,8 +131,8 @@ pub async fn list_orders(
     ApiQuery(query): ApiQuery<ListOrdersQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let user_id = user.resolve(query.user_id, "query")?;
-    let limit = bounded("limit", query.limit, DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
-    let offset = bounded("offset", query.offset, 0, 0..=i32::MAX)?;
+    let limit = bounded("limit", query.limit, DEFAULT_LIMIT, LIMITS)?;
+    let offset = bounded("offset", query.offset, 0, OFFSETS)?;
     let request = upstreams.request(ListOrdersRequest {
         user_id,
         limit,

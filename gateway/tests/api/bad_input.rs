@@ -200,3 +200,28 @@ async fn a_clients_correlation_id_comes_back_on_answers_and_problems() {
     assert!(uuid::Uuid::parse_str(generated.header("x-correlation-id")).is_ok());
     gateway.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_different_x_user_id_headers_are_a_400_problem() {
+    let gateway = TestGateway::start().await;
+    let user = unique_user("twice");
+    gateway.funded_account(&user, 100).await;
+    let requests = [
+        gateway.request(reqwest::Method::GET, "/api/orders"),
+        gateway
+            .request(reqwest::Method::POST, "/api/orders")
+            .json(&json!({ "amount": 5 })),
+        gateway
+            .request(reqwest::Method::POST, "/api/payments/topup")
+            .json(&json!({ "amount": 5 })),
+    ];
+    for request in requests {
+        let request = request
+            .header("x-user-id", user.as_str())
+            .header("x-user-id", "intruder");
+        let answer = gateway.send(request).await;
+        assert_eq!(answer.problem(400, "USER_ID_CONFLICT")["field"], "user_id");
+    }
+    assert_eq!(gateway.balance(&user).await.expect(200)["balance"], 100);
+    gateway.stop().await;
+}

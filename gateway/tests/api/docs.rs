@@ -2,6 +2,7 @@
 
 use oas3::spec::{ObjectOrReference, Schema};
 use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::helpers::TestGateway;
 
@@ -151,4 +152,64 @@ async fn swagger_ui_loads_from_the_gateway_with_its_assets() {
         initializer.text
     );
     gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_states_the_constraints_the_api_enforces() {
+    let gateway = TestGateway::without_services().await;
+    let document = gateway.get("/openapi.json").await.expect(200).clone();
+    let user_id = json!({ "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$" });
+    let amount = json!({ "minimum": 1 });
+
+    let schemas = &document["components"]["schemas"];
+    for (schema, property, constraints) in [
+        ("CreateOrder", "user_id", &user_id),
+        ("CreateOrder", "amount", &amount),
+        ("CreateAccount", "user_id", &user_id),
+        ("TopUp", "user_id", &user_id),
+        ("TopUp", "amount", &amount),
+    ] {
+        let stated = &schemas[schema]["properties"][property];
+        assert_states(stated, constraints, &format!("{schema}.{property}"));
+    }
+
+    let limit = json!({ "minimum": 1, "maximum": 100 });
+    let offset = json!({ "minimum": 0 });
+    for (path, method, parameter, constraints) in [
+        ("/api/orders", "get", "user_id", &user_id),
+        ("/api/orders", "get", "X-User-Id", &user_id),
+        ("/api/orders", "get", "limit", &limit),
+        ("/api/orders", "get", "offset", &offset),
+        ("/api/orders", "post", "X-User-Id", &user_id),
+        ("/api/payments/account", "post", "X-User-Id", &user_id),
+        ("/api/payments/topup", "post", "X-User-Id", &user_id),
+        ("/api/payments/balance/{userId}", "get", "userId", &user_id),
+        (
+            "/api/payments/balance/{userId}",
+            "get",
+            "X-User-Id",
+            &user_id,
+        ),
+    ] {
+        let parameters = document["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has no parameters"));
+        let stated = parameters
+            .iter()
+            .find(|p| p["name"] == parameter)
+            .unwrap_or_else(|| panic!("{method} {path} has no {parameter}"));
+        assert_states(
+            &stated["schema"],
+            constraints,
+            &format!("{method} {path} {parameter}"),
+        );
+    }
+    gateway.stop().await;
+}
+
+/// Asserts that `schema` carries each keyword of `constraints` with its value.
+fn assert_states(schema: &Value, constraints: &Value, what: &str) {
+    for (keyword, value) in constraints.as_object().expect("an object") {
+        assert_eq!(&schema[keyword], value, "{what}: {keyword} in {schema}");
+    }
 }

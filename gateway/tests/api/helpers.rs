@@ -91,12 +91,43 @@ impl TestGateway {
         Self::spawn(&closed, &closed, None).await
     }
 
+    /// The gateway with `config`, pointed at ports where nothing listens.
+    pub async fn with_config(config: Config) -> Self {
+        let closed = closed_port_url();
+        let config = Config {
+            orders_url: closed.clone(),
+            payments_url: closed,
+            ..config
+        };
+        Self::spawn_with(config, None).await
+    }
+
+    /// The gateway in front of services that accept connections and never
+    /// answer (as a process stopped with SIGSTOP), with `request_timeout`.
+    pub async fn in_front_of_hung_services(request_timeout: Duration) -> Self {
+        let hung = hung_service_url().await;
+        let config = Config {
+            orders_url: hung.clone(),
+            payments_url: hung,
+            request_timeout,
+            ..Config::local()
+        };
+        Self::spawn_with(config, None).await
+    }
+
     async fn spawn(orders_url: &str, payments_url: &str, system: Option<TestSystem>) -> Self {
         let config = Config {
-            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             orders_url: orders_url.to_owned(),
             payments_url: payments_url.to_owned(),
             ..Config::local()
+        };
+        Self::spawn_with(config, system).await
+    }
+
+    async fn spawn_with(config: Config, system: Option<TestSystem>) -> Self {
+        let config = Config {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..config
         };
         let app = App::build(config).await.expect("building the gateway");
         let addr = app.local_addr();
@@ -219,6 +250,22 @@ impl TestGateway {
         )
         .await
     }
+}
+
+/// A local URL that accepts TCP connections and then never reads or writes
+/// a byte on them; the connections stay open until the test ends.
+async fn hung_service_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding port 0");
+    let addr = listener.local_addr().expect("reading the port");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    format!("http://{addr}")
 }
 
 /// A local URL where nothing listens.

@@ -3,8 +3,11 @@
 //! `cargo xtask test -E 'package(gateway)'`.
 
 mod bad_input;
+mod bodies;
 mod docs;
 mod helpers;
 mod orders;
 mod payments;
+mod problems_everywhere;
+mod raw_http;
 mod upstreams;

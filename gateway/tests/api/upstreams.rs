@@ -49,3 +49,29 @@ async fn the_gateway_is_ready_when_both_services_serve() {
     );
     gateway.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_upstream_gives_504_every_time() {
+    let timeout = Duration::from_millis(100);
+    let gateway = TestGateway::in_front_of_hung_services(timeout).await;
+    for _ in 0..20 {
+        let started = Instant::now();
+        // The call's own deadline, the gateway's wait for the call and the
+        // request's budget expire together; whichever is seen first, the
+        // answer is the same 504.
+        gateway
+            .balance("alice")
+            .await
+            .problem(504, "DEADLINE_EXCEEDED");
+        gateway
+            .get_order("0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d")
+            .await
+            .problem(504, "DEADLINE_EXCEEDED");
+        assert!(
+            started.elapsed() < 10 * timeout,
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+    gateway.stop().await;
+}
