@@ -112,3 +112,13 @@ pub async fn complete(
     );
     Ok(())
 }
+
+impl<T> From<Executed<T>> for tonic::Response<T> {
+    /// The gRPC answer; a replayed one carries `idempotent-replayed: true`.
+    fn from(executed: Executed<T>) -> Self {
+        match executed {
+            Executed::Fresh(message) => tonic::Response::new(message),
+            Executed::Replayed(message) => orderflow_runtime::grpc::replayed(message),
+        }
+    }
+}

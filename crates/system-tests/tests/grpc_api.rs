@@ -13,10 +13,12 @@ async fn accounts_open_once_top_up_and_refuse_bad_input() {
     let mut payments = system.payments.clone();
     let open = |user: &str| CreateAccountRequest {
         user_id: user.into(),
+        idempotency_key: String::new(),
     };
     let top_up = |user: &str, amount| TopUpRequest {
         user_id: user.into(),
         amount,
+        idempotency_key: String::new(),
     };
 
     payments.create_account(open("heidi")).await.unwrap();
@@ -133,6 +135,7 @@ async fn bad_orders_are_refused_and_unknown_ones_not_found() {
         user_id: user.into(),
         amount,
         description: String::new(),
+        idempotency_key: String::new(),
     };
     for request in [
         create("kim", 0),
