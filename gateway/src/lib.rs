@@ -7,6 +7,7 @@
 //! - [`error`]: the one table from failures (and gRPC codes) to HTTP statuses and codes.
 //! - [`problem`]: the RFC 9457 bodies every failure is answered with.
 //! - [`extract`]: body, query, path and `X-User-Id` extractors that answer with problems.
+//! - [`idempotency`]: the `Idempotency-Key` header and `Idempotent-Replayed` answers.
 //! - [`correlation`]: `X-Correlation-Id` and the request span.
 //! - [`upstream`]: the gRPC channels and the per-call rules.
 //! - [`openapi`]: `/openapi.json` and Swagger UI.
@@ -15,6 +16,7 @@ pub mod config;
 pub mod correlation;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod model;
 pub mod openapi;
 pub mod problem;

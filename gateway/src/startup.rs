@@ -21,7 +21,7 @@ use tower_http::{
 };
 
 use crate::{
-    Config, correlation, error::ApiError, extract::USER_ID_HEADER, openapi, routes,
+    Config, correlation, error::ApiError, extract::USER_ID_HEADER, idempotency, openapi, routes,
     upstream::Upstreams,
 };
 
@@ -110,10 +110,15 @@ fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
             header::CONTENT_TYPE,
             HeaderName::from_static(USER_ID_HEADER),
             correlation::HEADER,
+            idempotency::KEY_HEADER,
             HeaderName::from_static("traceparent"),
             HeaderName::from_static("tracestate"),
         ])
-        .expose_headers([header::LOCATION, correlation::HEADER])
+        .expose_headers([
+            header::LOCATION,
+            correlation::HEADER,
+            idempotency::REPLAYED_HEADER,
+        ])
         .max_age(Duration::from_secs(600)))
 }
 
