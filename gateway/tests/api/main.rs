@@ -5,6 +5,9 @@
 mod bad_input;
 mod docs;
 mod helpers;
+mod idempotency;
+mod killed_gateway;
 mod orders;
 mod payments;
+mod proxy;
 mod upstreams;
