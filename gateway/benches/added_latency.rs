@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
             user_id: "bench-user".to_owned(),
             amount: 100,
             description: "latency benchmark".to_owned(),
+            idempotency_key: String::new(),
         })
         .await?
         .into_inner();

@@ -71,7 +71,20 @@ const fn kind(status: StatusCode, code: &'static str) -> Kind {
     Kind { status, code }
 }
 
-/// The one mapping from gRPC status codes to HTTP statuses and problem codes.
+/// The one mapping from gRPC statuses to HTTP statuses and problem codes:
+/// by the `google.rpc.ErrorInfo` reason where a service gives one of
+/// orderflow's, otherwise by the code ([`kind_of_grpc`]).
+pub fn kind_of_status(status: &tonic::Status) -> Kind {
+    use orderflow_runtime::grpc::{ERROR_DOMAIN, IDEMPOTENCY_KEY_REUSED};
+    match status.get_details_error_info() {
+        Some(info) if info.domain == ERROR_DOMAIN && info.reason == IDEMPOTENCY_KEY_REUSED => {
+            kind(StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED")
+        }
+        _ => kind_of_grpc(status.code()),
+    }
+}
+
+/// The mapping from gRPC status codes to HTTP statuses and problem codes.
 pub fn kind_of_grpc(code: tonic::Code) -> Kind {
     use tonic::Code;
     match code {
@@ -124,7 +137,7 @@ impl ApiError {
             Self::Rejected(status) if status.is_client_error() => kind(*status, "BAD_REQUEST"),
             Self::Rejected(status) => kind(*status, "INTERNAL"),
             Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
-            Self::Upstream { status, .. } => kind_of_grpc(status.code()),
+            Self::Upstream { status, .. } => kind_of_status(status),
             Self::Unexpected(_) => internal(),
         }
     }
@@ -135,6 +148,11 @@ impl ApiError {
             Self::InvalidField { field, .. } => Some(field.clone()),
             Self::UnsupportedContentType => Some("Content-Type".to_owned()),
             Self::UserIdConflict { .. } => Some("user_id".to_owned()),
+            Self::Upstream { status, .. }
+                if kind_of_status(status).code == "IDEMPOTENCY_KEY_REUSED" =>
+            {
+                Some(crate::idempotency::KEY_FIELD.to_owned())
+            }
             Self::Upstream { status, .. } => status
                 .get_details_bad_request()
                 .and_then(|details| details.field_violations.into_iter().next())
@@ -147,7 +165,7 @@ impl ApiError {
     /// server errors a fixed sentence, since their cause is internal.
     pub fn detail(&self) -> String {
         match self {
-            Self::Upstream { service, status } => match kind_of_grpc(status.code()).status {
+            Self::Upstream { service, status } => match kind_of_status(status).status {
                 code if code.is_client_error() => status.message().to_owned(),
                 StatusCode::SERVICE_UNAVAILABLE => format!("the {service} service is unavailable"),
                 StatusCode::GATEWAY_TIMEOUT => {
@@ -209,6 +227,26 @@ mod tests {
             problem.detail,
             "the payments service did not answer within the deadline"
         );
+    }
+
+    #[test]
+    fn an_idempotency_key_reused_for_another_request_is_a_422_naming_the_header() {
+        let error = ApiError::Upstream {
+            service: Service::Payments,
+            status: orderflow_runtime::grpc::idempotency_key_reused(),
+        };
+        let problem = Problem::of(&error);
+        assert_eq!(
+            (problem.status, problem.code.as_str()),
+            (422, "IDEMPOTENCY_KEY_REUSED")
+        );
+        assert_eq!(problem.field.as_deref(), Some("Idempotency-Key"));
+        // Without orderflow's reason, the code alone decides.
+        let plain = ApiError::Upstream {
+            service: Service::Payments,
+            status: tonic::Status::failed_precondition("no"),
+        };
+        assert_eq!(Problem::of(&plain).status, 409);
     }
 
     #[test]

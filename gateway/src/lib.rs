@@ -9,6 +9,7 @@
 //! - [`problem`]: the RFC 9457 bodies every failure is answered with.
 //! - [`fallback_problems`]: error responses from below the handlers, made problems too.
 //! - [`extract`]: body, query, path and `X-User-Id` extractors that answer with problems.
+//! - [`idempotency`]: the `Idempotency-Key` header and `Idempotent-Replayed` answers.
 //! - [`correlation`]: `X-Correlation-Id` and the request span.
 //! - [`upstream`]: the gRPC channels and the per-call rules.
 //! - [`openapi`]: `/openapi.json` and Swagger UI; [`constraints`]: the limits it states.
@@ -20,6 +21,7 @@ pub mod correlation;
 pub mod error;
 pub mod extract;
 pub mod fallback_problems;
+pub mod idempotency;
 pub mod model;
 pub mod openapi;
 pub mod problem;

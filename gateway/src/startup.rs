@@ -26,7 +26,7 @@ use crate::{
     correlation,
     error::ApiError,
     extract::USER_ID_HEADER,
-    fallback_problems, openapi, routes,
+    fallback_problems, idempotency, openapi, routes,
     upstream::Upstreams,
 };
 
@@ -123,10 +123,15 @@ fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
             header::CONTENT_TYPE,
             HeaderName::from_static(USER_ID_HEADER),
             correlation::HEADER,
+            idempotency::KEY_HEADER,
             HeaderName::from_static("traceparent"),
             HeaderName::from_static("tracestate"),
         ])
-        .expose_headers([header::LOCATION, correlation::HEADER])
+        .expose_headers([
+            header::LOCATION,
+            correlation::HEADER,
+            idempotency::REPLAYED_HEADER,
+        ])
         .max_age(Duration::from_secs(600)))
 }
 

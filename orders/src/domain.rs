@@ -1,7 +1,7 @@
 //! Orders as the business sees them: no proto or database types here.
 
 use chrono::{DateTime, Utc};
-use orderflow_domain::{Amount, UserId};
+use orderflow_domain::{Amount, IdempotencyKey, UserId};
 use uuid::Uuid;
 
 /// Why an order's input is invalid: the field and what is wrong with it.
@@ -81,6 +81,8 @@ pub struct NewOrder {
     pub user_id: UserId,
     pub amount: Amount,
     pub description: Description,
+    /// The client's key for this attempt, when it may retry.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 /// A stored order.

@@ -8,6 +8,9 @@ pub enum OrderError {
     Invalid(#[from] Invalid),
     #[error("order {0} not found")]
     NotFound(uuid::Uuid),
+    /// The idempotency key was first used for a different request.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
+use orderflow_idempotency::{self as idempotency, Claim, Executed, Fingerprint};
 use orderflow_messaging::outbox::{self, OutboxEvent};
 use orderflow_proto::events::v1 as events;
 use prost::Message;
@@ -12,6 +13,7 @@ use crate::{
     db,
     domain::{NewOrder, Order, OrderStatus, Page, PageRequest},
     error::OrderError,
+    grpc::convert,
 };
 
 /// Places and reads orders.
@@ -24,9 +26,11 @@ pub struct Ordering {
 
 impl Ordering {
     /// Stores the order as `NEW` and its `PaymentRequested` event in the
-    /// outbox, in one transaction: both or neither.
-    #[tracing::instrument(skip_all, fields(order_id, user_id = %new.user_id))]
-    pub async fn place(&self, new: NewOrder) -> Result<Order, OrderError> {
+    /// outbox, in one transaction: both or neither. With an idempotency key,
+    /// the key and the order's snapshot are stored in that transaction too,
+    /// and a repeat of the same request gets the snapshot back instead.
+    #[tracing::instrument(skip_all, fields(order_id, user_id = %new.user_id, replayed))]
+    pub async fn place(&self, new: NewOrder) -> Result<Executed<Order>, OrderError> {
         let now = Utc::now();
         let order = Order {
             id: Uuid::now_v7(),
@@ -55,6 +59,20 @@ impl Ordering {
             .begin()
             .await
             .context("beginning the order transaction")?;
+        if let Some(key) = &new.idempotency_key {
+            // First in the transaction: a concurrent repeat waits here.
+            match idempotency::claim(&txn, &new.user_id, key, &fingerprint(&new)).await? {
+                Claim::Fresh => {}
+                Claim::Replay(stored) => {
+                    let order = convert::from_snapshot(&stored)?;
+                    let span = tracing::Span::current();
+                    span.record("order_id", order.id.to_string());
+                    span.record("replayed", true);
+                    return Ok(Executed::Replayed(order));
+                }
+                Claim::Reused => return Err(OrderError::IdempotencyKeyReused),
+            }
+        }
         db::orders::insert(&txn, &order).await?;
         outbox::append(
             &txn,
@@ -67,8 +85,11 @@ impl Ordering {
             },
         )
         .await?;
+        if let Some(key) = &new.idempotency_key {
+            idempotency::complete(&txn, &new.user_id, key, convert::snapshot(&order)).await?;
+        }
         txn.commit().await.context("committing the order")?;
-        Ok(order)
+        Ok(Executed::Fresh(order))
     }
 
     /// The order with `id`.
@@ -82,4 +103,14 @@ impl Ordering {
     pub async fn list(&self, user_id: &str, page: PageRequest) -> Result<Page, OrderError> {
         Ok(db::orders::list(&self.db, user_id, page).await?)
     }
+}
+
+/// What a request to place an order asked for: the user, the amount and the
+/// description.
+fn fingerprint(new: &NewOrder) -> Fingerprint {
+    Fingerprint::of("orders.v1.CreateOrder")
+        .field(new.user_id.as_str().as_bytes())
+        .field(&new.amount.minor_units().to_be_bytes())
+        .field(new.description.as_str().as_bytes())
+        .finish()
 }

@@ -41,6 +41,7 @@ async fn place_order(port: u16, user_id: &str) {
                     user_id: user_id.into(),
                     amount: 1250,
                     description: "traced".into(),
+                    ..Default::default()
                 })
                 .await
                 .map(drop)

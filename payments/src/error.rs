@@ -12,6 +12,9 @@ pub enum AccountError {
     NotFound(String),
     #[error("user {0} already has an account")]
     AlreadyExists(String),
+    /// The idempotency key was first used for a different request.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use orderflow_messaging::service::Host;
+use orderflow_messaging::{retention::Retained, service::Host};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -20,7 +20,13 @@ pub struct App {
 
 impl App {
     /// Connects to and migrates the database, and binds the gRPC listener.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    /// The retention sweep also removes idempotency keys past their period.
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        config.messaging.retained.push(Retained {
+            table: orderflow_idempotency::TABLE,
+            column: orderflow_idempotency::CREATED_AT,
+            period: config.idempotency_retention,
+        });
         Ok(Self {
             host: Host::build::<Migrator>(config).await?,
         })

@@ -33,6 +33,9 @@ pub struct MessagingConfig {
     pub inbox_retention: Duration,
     /// `RETENTION_INTERVAL_SECS`: how often old rows are deleted.
     pub retention_interval: Duration,
+    /// The service's own tables the retention sweep also cleans (none by
+    /// default; a service adds its own at start-up).
+    pub retained: Vec<crate::retention::Retained>,
 }
 
 impl MessagingConfig {
@@ -53,6 +56,7 @@ impl MessagingConfig {
                 Duration::from_secs(14 * 86_400),
             )?,
             retention_interval: env::secs_or("RETENTION_INTERVAL_SECS", Duration::from_secs(600))?,
+            retained: Vec::new(),
         })
     }
 
@@ -68,6 +72,7 @@ impl MessagingConfig {
             outbox_retention: Duration::from_secs(86_400),
             inbox_retention: Duration::from_secs(14 * 86_400),
             retention_interval: Duration::from_secs(600),
+            retained: Vec::new(),
         }
     }
 }
@@ -95,6 +100,9 @@ pub struct ServiceConfig {
     pub consumer_group: String,
     /// `CRASH_POINTS`: fault injection for tests; empty in production.
     pub crash_points: orderflow_runtime::crash::CrashPoints,
+    /// `IDEMPOTENCY_RETENTION_SECS` (default 1 day): how long idempotency
+    /// keys and their answers are kept; a key used again later is new.
+    pub idempotency_retention: Duration,
 }
 
 impl ServiceConfig {
@@ -118,6 +126,10 @@ impl ServiceConfig {
                 "CRASH_POINTS",
                 "",
             ))?,
+            idempotency_retention: env::secs_or(
+                "IDEMPOTENCY_RETENTION_SECS",
+                Duration::from_secs(86_400),
+            )?,
         })
     }
 }

@@ -155,3 +155,40 @@ pub fn invalid_argument(field: &str, message: &str) -> tonic::Status {
         ErrorDetails::with_bad_request_violation(field, message),
     )
 }
+
+/// Response metadata marking an answer as the stored answer to an earlier
+/// request with the same idempotency key (the gateway turns it into the
+/// `Idempotent-Replayed: true` header).
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+/// The `google.rpc.ErrorInfo` reason of an idempotency key used again for a
+/// different request.
+pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+
+/// The `google.rpc.ErrorInfo` domain of orderflow's own reasons.
+pub const ERROR_DOMAIN: &str = "orderflow";
+
+/// FAILED_PRECONDITION with the ErrorInfo reason [`IDEMPOTENCY_KEY_REUSED`]:
+/// the key was first used for a different request.
+pub fn idempotency_key_reused() -> tonic::Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+    tonic::Status::with_error_details(
+        tonic::Code::FailedPrecondition,
+        "the idempotency key was already used for a different request",
+        ErrorDetails::with_error_info(
+            IDEMPOTENCY_KEY_REUSED,
+            ERROR_DOMAIN,
+            std::collections::HashMap::new(),
+        ),
+    )
+}
+
+/// `message` as a replayed answer: with [`IDEMPOTENT_REPLAYED`] `true`.
+pub fn replayed<T>(message: T) -> tonic::Response<T> {
+    let mut response = tonic::Response::new(message);
+    response.metadata_mut().insert(
+        IDEMPOTENT_REPLAYED,
+        tonic::metadata::MetadataValue::from_static("true"),
+    );
+    response
+}

@@ -167,6 +167,7 @@ impl TestSystem {
         payments
             .create_account(CreateAccountRequest {
                 user_id: user_id.into(),
+                idempotency_key: String::new(),
             })
             .await
             .expect("account created");
@@ -175,6 +176,7 @@ impl TestSystem {
                 .top_up(TopUpRequest {
                     user_id: user_id.into(),
                     amount: balance,
+                    idempotency_key: String::new(),
                 })
                 .await
                 .expect("topped up");
@@ -204,6 +206,7 @@ impl TestSystem {
                 user_id: user_id.into(),
                 amount,
                 description: format!("test order of {amount}"),
+                idempotency_key: String::new(),
             })
             .await
             .expect("order created")
@@ -261,6 +264,7 @@ pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceC
         payment_result_topic: unique_name("payments.results"),
         consumer_group: unique_name(label),
         crash_points: CrashPoints::default(),
+        idempotency_retention: Duration::from_secs(86_400),
     }
 }
 

@@ -13,10 +13,12 @@ async fn accounts_open_once_top_up_and_refuse_bad_input() {
     let mut payments = system.payments.clone();
     let open = |user: &str| CreateAccountRequest {
         user_id: user.into(),
+        idempotency_key: String::new(),
     };
     let top_up = |user: &str, amount| TopUpRequest {
         user_id: user.into(),
         amount,
+        idempotency_key: String::new(),
     };
 
     payments.create_account(open("heidi")).await.unwrap();
@@ -133,6 +135,7 @@ async fn bad_orders_are_refused_and_unknown_ones_not_found() {
         user_id: user.into(),
         amount,
         description: String::new(),
+        idempotency_key: String::new(),
     };
     for request in [
         create("kim", 0),
@@ -230,6 +233,49 @@ async fn grpcurl_prints_the_bad_request_details_of_an_invalid_argument() {
         refused.contains(r#"{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"user_id","#),
         "{refused}"
     );
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn a_repeated_create_order_with_a_key_returns_the_first_order_marked_replayed() {
+    let system = TestSystem::start().await;
+    let mut orders = system.orders.clone();
+    let create = |amount, key: &str| CreateOrderRequest {
+        user_id: "mia".into(),
+        amount,
+        description: "a lamp".into(),
+        idempotency_key: key.into(),
+    };
+    let first = orders.create_order(create(70, "lamp-1")).await.unwrap();
+    assert!(first.metadata().get("idempotent-replayed").is_none());
+    let again = orders.create_order(create(70, "lamp-1")).await.unwrap();
+    assert_eq!(again.metadata().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.get_ref(), first.get_ref(), "the same answer");
+
+    let reused = orders.create_order(create(80, "lamp-1")).await.unwrap_err();
+    assert_eq!(reused.code(), Code::FailedPrecondition);
+    let bad_key = orders.create_order(create(70, "a b")).await.unwrap_err();
+    assert_eq!(bad_key.code(), Code::InvalidArgument);
+    let stored = TestSystem::count(&system.orders_db, "SELECT count(*) AS n FROM orders").await;
+    assert_eq!(stored, 1);
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn grpcurl_users_retry_a_top_up_safely_with_an_idempotency_key() {
+    let system = TestSystem::start().await;
+    let payments_addr = system.payments_addr.to_string();
+    let create = "payments.v1.PaymentsService/CreateAccount";
+    grpcurl(&["-d", r#"{"user_id": "noa"}"#, &payments_addr, create]).await;
+    let top_up = "payments.v1.PaymentsService/TopUp";
+    let body = r#"{"user_id": "noa", "amount": 250, "idempotency_key": "tip-1"}"#;
+    let first = grpcurl(&["-v", "-d", body, &payments_addr, top_up]).await;
+    assert!(first.contains(r#""balance": "250""#), "{first}");
+    assert!(!first.contains("idempotent-replayed"), "{first}");
+    let again = grpcurl(&["-v", "-d", body, &payments_addr, top_up]).await;
+    assert!(again.contains(r#""balance": "250""#), "{again}");
+    assert!(again.contains("idempotent-replayed: true"), "{again}");
+    assert_eq!(system.balance("noa").await, 250);
     system.stop().await;
 }
 

@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 use crate::{
     error::ApiError,
     extract::{ApiJson, ApiPath, ApiQuery, UserIdHeader},
+    idempotency::{self, Answer, IdempotencyKeyHeader},
     model::{CreateOrder, OrderPage, OrderView},
     problem::Problem,
     upstream::{Service, Upstreams},
@@ -29,22 +30,35 @@ pub const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
 
 /// Creates an order with status `NEW`; the payment happens asynchronously,
 /// so poll the order at `Location` until it is `FINISHED` or `CANCELLED`.
+///
+/// Send an `Idempotency-Key` to make retries safe: a repeat with the same key
+/// and body creates nothing and returns the first answer (the same order, as
+/// it was then) with `Idempotent-Replayed: true`.
 #[utoipa::path(
     post,
     path = "/api/orders",
     tag = "orders",
-    params(("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body")),
+    params(
+        ("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body"),
+        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC,
+            min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+$"),
+    ),
     request_body = CreateOrder,
     responses(
-        (status = 202, description = "The order, accepted for payment", body = OrderView,
-            headers(("Location" = String, description = "The order's URL"))),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "The order, accepted for payment (or, for a repeated key, the first answer)", body = OrderView,
+            headers(
+                ("Location" = String, description = "The order's URL"),
+                ("Idempotent-Replayed" = bool, description = "`true` when this repeats the stored answer to an earlier request with the same Idempotency-Key"),
+            )),
+        (status = 400, description = "Invalid input, or an invalid Idempotency-Key (`field` is `Idempotency-Key`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was already used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_order(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
+    key: IdempotencyKeyHeader,
     ApiJson(body): ApiJson<CreateOrder>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user_id = user.resolve(body.user_id, "body")?;
@@ -52,19 +66,29 @@ pub async fn create_order(
         user_id,
         amount: body.amount,
         description: body.description,
+        idempotency_key: key.into_field(),
     });
     let mut orders = upstreams.orders();
-    let created = upstreams
-        .call(Service::Orders, orders.create_order(request))
-        .await?;
+    let (replay, created) =
+        idempotency::call(&upstreams, Service::Orders, orders.create_order(request)).await?;
     let order = OrderView::try_from(created.order.context("CreateOrder returned no order")?)?;
     let location = format!("/api/orders/{}", order.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(order),
+    Ok(Answer(
+        replay,
+        (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, location)],
+            Json(order),
+        ),
     ))
 }
+
+/// The `Idempotency-Key` header, as every POST that takes it documents it.
+pub const IDEMPOTENCY_KEY_DOC: &str = "Optional: 1 to 255 visible ASCII characters naming this \
+attempt, so it may be retried safely. Scoped per user, kept 24 hours. A repeat with the same key \
+and request does nothing and gets the first answer with `Idempotent-Replayed: true`; the same key \
+with a different request is a 422 `IDEMPOTENCY_KEY_REUSED`; a repeat while the first is still \
+running waits for the first answer.";
 
 /// One order, with its current status and failure reason.
 #[utoipa::path(

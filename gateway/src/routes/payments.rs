@@ -7,8 +7,10 @@ use orderflow_proto::payments::v1::{CreateAccountRequest, GetBalanceRequest, Top
 use crate::{
     error::ApiError,
     extract::{ApiJson, ApiPath, UserIdHeader},
+    idempotency::{self, Answer, IdempotencyKeyHeader},
     model::{AccountView, CreateAccount, TopUp},
     problem::Problem,
+    routes::orders::IDEMPOTENCY_KEY_DOC,
     upstream::{Service, Upstreams},
 };
 
@@ -17,30 +19,43 @@ use crate::{
     post,
     path = "/api/payments/account",
     tag = "payments",
-    params(("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body")),
+    params(
+        ("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body"),
+        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC,
+            min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+$"),
+    ),
     request_body = CreateAccount,
     responses(
-        (status = 201, description = "The new account", body = AccountView),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The new account (or, for a repeated key, the first answer)", body = AccountView,
+            headers(("Idempotent-Replayed" = bool, description = "`true` when this repeats the stored answer to an earlier request with the same Idempotency-Key"))),
+        (status = 400, description = "Invalid input, or an invalid Idempotency-Key (`field` is `Idempotency-Key`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The user already has an account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was already used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_account(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
+    key: IdempotencyKeyHeader,
     ApiJson(body): ApiJson<CreateAccount>,
-) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+) -> Result<Answer<(StatusCode, Json<AccountView>)>, ApiError> {
     let user_id = user.resolve(body.user_id, "body")?;
-    let request = upstreams.request(CreateAccountRequest { user_id });
+    let request = upstreams.request(CreateAccountRequest {
+        user_id,
+        idempotency_key: key.into_field(),
+    });
     let mut payments = upstreams.payments();
-    let created = upstreams
-        .call(Service::Payments, payments.create_account(request))
-        .await?;
+    let (replay, created) = idempotency::call(
+        &upstreams,
+        Service::Payments,
+        payments.create_account(request),
+    )
+    .await?;
     let account = created
         .account
         .context("CreateAccount returned no account")?;
-    Ok((StatusCode::CREATED, Json(account.into())))
+    Ok(Answer(replay, (StatusCode::CREATED, Json(account.into()))))
 }
 
 /// Adds money to an account and returns the new balance.
@@ -48,31 +63,38 @@ pub async fn create_account(
     post,
     path = "/api/payments/topup",
     tag = "payments",
-    params(("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body")),
+    params(
+        ("X-User-Id" = Option<String>, Header, description = "The user, instead of `user_id` in the body"),
+        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC,
+            min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+$"),
+    ),
     request_body = TopUp,
     responses(
-        (status = 200, description = "The account with its new balance", body = AccountView),
-        (status = 400, description = "Invalid input, or a balance that would overflow", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account with its new balance (or, for a repeated key, the first answer: the balance right after that top-up)", body = AccountView,
+            headers(("Idempotent-Replayed" = bool, description = "`true` when this repeats the stored answer to an earlier request with the same Idempotency-Key"))),
+        (status = 400, description = "Invalid input, a balance that would overflow, or an invalid Idempotency-Key (`field` is `Idempotency-Key`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The user has no account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was already used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn top_up(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
+    key: IdempotencyKeyHeader,
     ApiJson(body): ApiJson<TopUp>,
-) -> Result<Json<AccountView>, ApiError> {
+) -> Result<Answer<Json<AccountView>>, ApiError> {
     let user_id = user.resolve(body.user_id, "body")?;
     let request = upstreams.request(TopUpRequest {
         user_id,
         amount: body.amount,
+        idempotency_key: key.into_field(),
     });
     let mut payments = upstreams.payments();
-    let topped_up = upstreams
-        .call(Service::Payments, payments.top_up(request))
-        .await?;
+    let (replay, topped_up) =
+        idempotency::call(&upstreams, Service::Payments, payments.top_up(request)).await?;
     let account = topped_up.account.context("TopUp returned no account")?;
-    Ok(Json(account.into()))
+    Ok(Answer(replay, Json(account.into())))
 }
 
 /// The account's current balance.

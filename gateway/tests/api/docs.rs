@@ -97,6 +97,27 @@ async fn the_openapi_document_validates_and_lists_every_endpoint_with_its_schema
             );
         }
     }
+    for path in [
+        "/api/orders",
+        "/api/payments/topup",
+        "/api/payments/account",
+    ] {
+        let document: serde_json::Value = serde_json::from_str(&answer.text).expect("JSON");
+        let post = &document["paths"][path]["post"];
+        let key = post["parameters"]
+            .as_array()
+            .and_then(|params| params.iter().find(|p| p["name"] == "Idempotency-Key"))
+            .unwrap_or_else(|| panic!("{path} documents no Idempotency-Key"));
+        assert_eq!(key["in"], "header");
+        assert_eq!(key["schema"]["maxLength"], 255, "{key}");
+        assert!(post["responses"]["422"].is_object(), "{path}: no 422");
+        let replayed = post["responses"].as_object().and_then(|responses| {
+            responses
+                .values()
+                .find_map(|response| response["headers"].get("Idempotent-Replayed"))
+        });
+        assert!(replayed.is_some(), "{path}: no Idempotent-Replayed header");
+    }
     let order = spec.components.as_ref().expect("components").schemas["Order"].clone();
     let order = properties(&order, &spec);
     for field in [

@@ -142,6 +142,13 @@ impl TestGateway {
         }
     }
 
+    /// The services behind the gateway (for their databases).
+    pub fn system(&self) -> &TestSystem {
+        self.system
+            .as_ref()
+            .expect("the gateway was started with services")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -193,6 +200,13 @@ impl TestGateway {
             .header("content-type", content_type)
             .body(body.to_owned());
         self.send(request).await
+    }
+
+    /// A JSON POST with an `Idempotency-Key`.
+    pub async fn post_with_key(&self, path: &str, key: &str, body: Value) -> Answer {
+        let request = self.request(reqwest::Method::POST, path);
+        self.send(request.header("idempotency-key", key).json(&body))
+            .await
     }
 
     /// A request builder, for custom headers.

@@ -1,5 +1,6 @@
 //! The orders schema, migrated at start-up.
 
+use orderflow_idempotency::CreateIdempotencyKeys;
 use orderflow_messaging::migration::CreateOutboxAndInbox;
 use sea_orm_migration::prelude::*;
 
@@ -7,7 +8,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateOutboxAndInbox), Box::new(CreateOrders)]
+        vec![
+            Box::new(CreateOutboxAndInbox),
+            Box::new(CreateOrders),
+            Box::new(CreateIdempotencyKeys),
+        ]
     }
 }
 

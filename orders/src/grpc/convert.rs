@@ -1,8 +1,10 @@
 //! Proto ↔ domain conversions for the orders API.
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
-use orderflow_domain::{Amount, UserId};
+use orderflow_domain::{Amount, IdempotencyKey, UserId};
 use orderflow_proto::{Timestamp, orders::v1 as api};
+use prost::Message;
 use uuid::Uuid;
 
 use crate::domain::{Description, Invalid, NewOrder, Order, OrderStatus};
@@ -13,6 +15,8 @@ pub fn new_order(request: api::CreateOrderRequest) -> Result<NewOrder, Invalid> 
             .map_err(|error| Invalid::new("user_id", error))?,
         amount: Amount::try_from(request.amount).map_err(|error| Invalid::new("amount", error))?,
         description: Description::try_from(request.description)?,
+        idempotency_key: IdempotencyKey::optional(request.idempotency_key)
+            .map_err(|error| Invalid::new("idempotency_key", error))?,
     })
 }
 
@@ -36,6 +40,37 @@ pub fn order(order: Order) -> api::Order {
         created_at: Some(timestamp(order.created_at)),
         updated_at: Some(timestamp(order.updated_at)),
     }
+}
+
+/// The order as stored with an idempotency key: its `orders.v1.Order` bytes.
+pub fn snapshot(order: &Order) -> Vec<u8> {
+    self::order(order.clone()).encode_to_vec()
+}
+
+/// The order stored by [`snapshot`].
+pub fn from_snapshot(bytes: &[u8]) -> anyhow::Result<Order> {
+    let stored = api::Order::decode(bytes).context("decoding a stored order")?;
+    let status = match stored.status() {
+        api::OrderStatus::New => OrderStatus::New,
+        api::OrderStatus::Finished => OrderStatus::Finished,
+        api::OrderStatus::Cancelled => OrderStatus::Cancelled,
+        api::OrderStatus::Unspecified => anyhow::bail!("a stored order has no status"),
+    };
+    let time = |timestamp: Option<Timestamp>| {
+        timestamp
+            .and_then(|at| DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?))
+            .context("a stored order has an invalid timestamp")
+    };
+    Ok(Order {
+        id: Uuid::parse_str(&stored.id).context("a stored order id")?,
+        created_at: time(stored.created_at)?,
+        updated_at: time(stored.updated_at)?,
+        failure_reason: Some(stored.failure_reason).filter(|reason| !reason.is_empty()),
+        user_id: stored.user_id,
+        amount: stored.amount,
+        description: stored.description,
+        status,
+    })
 }
 
 fn timestamp(time: DateTime<Utc>) -> Timestamp {

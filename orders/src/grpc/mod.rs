@@ -1,6 +1,6 @@
 //! The `orders.v1.OrdersService` gRPC API over [`Ordering`].
 
-mod convert;
+pub(crate) mod convert;
 mod status;
 
 use orderflow_domain::UserId;
@@ -29,10 +29,12 @@ impl api::orders_service_server::OrdersService for OrdersApi {
         request: Request<CreateOrderRequest>,
     ) -> Result<Response<CreateOrderResponse>, Status> {
         let new = convert::new_order(request.into_inner())?;
-        let order = self.ordering.place(new).await?;
-        Ok(Response::new(CreateOrderResponse {
-            order: Some(convert::order(order)),
-        }))
+        let placed = self.ordering.place(new).await?;
+        Ok(placed
+            .map(|order| CreateOrderResponse {
+                order: Some(convert::order(order)),
+            })
+            .into())
     }
 
     async fn get_order(

@@ -17,6 +17,7 @@ impl From<OrderError> for Status {
         match error {
             OrderError::Invalid(invalid) => invalid.into(),
             OrderError::NotFound(id) => Status::not_found(format!("order {id} not found")),
+            OrderError::IdempotencyKeyReused => grpc::idempotency_key_reused(),
             OrderError::Unexpected(error) if database::is_unavailable(&error) => {
                 tracing::warn!(error = format!("{error:#}"), "database unavailable");
                 Status::unavailable("the orders database is unavailable; try again later")

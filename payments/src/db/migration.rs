@@ -1,5 +1,6 @@
 //! The payments schema, migrated at start-up.
 
+use orderflow_idempotency::CreateIdempotencyKeys;
 use orderflow_messaging::migration::CreateOutboxAndInbox;
 use sea_orm_migration::prelude::*;
 
@@ -10,6 +11,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(CreateOutboxAndInbox),
             Box::new(CreateAccountsAndPayments),
+            Box::new(CreateIdempotencyKeys),
         ]
     }
 }

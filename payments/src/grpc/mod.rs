@@ -2,7 +2,7 @@
 
 mod status;
 
-use orderflow_domain::{Amount, Balance, UserId};
+use orderflow_domain::{Amount, Balance, IdempotencyKey, UserId};
 use orderflow_proto::payments::v1::{
     self as api, Account, CreateAccountRequest, CreateAccountResponse, GetBalanceRequest,
     GetBalanceResponse, TopUpRequest, TopUpResponse,
@@ -22,6 +22,10 @@ fn user_id(text: String) -> Result<UserId, AccountError> {
     UserId::try_from(text).map_err(|error| AccountError::invalid("user_id", error))
 }
 
+fn idempotency_key(text: String) -> Result<Option<IdempotencyKey>, AccountError> {
+    IdempotencyKey::optional(text).map_err(|error| AccountError::invalid("idempotency_key", error))
+}
+
 fn account(user_id: UserId, balance: Balance) -> Option<Account> {
     Some(Account {
         user_id: user_id.into(),
@@ -35,11 +39,15 @@ impl api::payments_service_server::PaymentsService for PaymentsApi {
         &self,
         request: Request<CreateAccountRequest>,
     ) -> Result<Response<CreateAccountResponse>, Status> {
-        let user_id = user_id(request.into_inner().user_id)?;
-        let balance = self.accounts.open(&user_id).await?;
-        Ok(Response::new(CreateAccountResponse {
-            account: account(user_id, balance),
-        }))
+        let request = request.into_inner();
+        let user_id = user_id(request.user_id)?;
+        let key = idempotency_key(request.idempotency_key)?;
+        let opened = self.accounts.open(&user_id, key.as_ref()).await?;
+        Ok(opened
+            .map(|balance| CreateAccountResponse {
+                account: account(user_id, balance),
+            })
+            .into())
     }
 
     async fn top_up(
@@ -50,10 +58,13 @@ impl api::payments_service_server::PaymentsService for PaymentsApi {
         let user_id = user_id(request.user_id)?;
         let amount = Amount::try_from(request.amount)
             .map_err(|error| AccountError::invalid("amount", error))?;
-        let balance = self.accounts.top_up(&user_id, amount).await?;
-        Ok(Response::new(TopUpResponse {
-            account: account(user_id, balance),
-        }))
+        let key = idempotency_key(request.idempotency_key)?;
+        let topped_up = self.accounts.top_up(&user_id, amount, key.as_ref()).await?;
+        Ok(topped_up
+            .map(|balance| TopUpResponse {
+                account: account(user_id, balance),
+            })
+            .into())
     }
 
     async fn get_balance(

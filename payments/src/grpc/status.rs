@@ -12,6 +12,7 @@ impl From<AccountError> for Status {
             AccountError::Invalid { field, message } => grpc::invalid_argument(field, &message),
             AccountError::NotFound(_) => Status::not_found(error.to_string()),
             AccountError::AlreadyExists(_) => Status::already_exists(error.to_string()),
+            AccountError::IdempotencyKeyReused => grpc::idempotency_key_reused(),
             AccountError::Unexpected(error) if database::is_unavailable(&error) => {
                 tracing::warn!(error = format!("{error:#}"), "database unavailable");
                 Status::unavailable("the payments database is unavailable; try again later")
