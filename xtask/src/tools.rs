@@ -90,3 +90,34 @@ pub fn ensure_grpcurl() -> anyhow::Result<Option<std::path::PathBuf>> {
         bail!("grpcurl was installed but does not run")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inner_cargo_does_not_inherit_what_cargo_run_set_for_xtask() {
+        // The test runner sets these for this test binary, as `cargo run`
+        // does for xtask; an inner build that saw them rebuilt ring, rustls,
+        // sqlx and the services on every start.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+        let command = cargo();
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR", "CARGO_PKG_VERSION"] {
+            assert!(
+                removed.iter().any(|removed| removed == name),
+                "{name} is passed on: {removed:?}"
+            );
+        }
+        assert!(
+            !removed
+                .iter()
+                .any(|name| name == "CARGO_HOME" || name == "CARGO_TARGET_DIR"),
+            "cargo's own settings stay: {removed:?}"
+        );
+    }
+}

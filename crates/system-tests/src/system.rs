@@ -32,6 +32,8 @@ pub struct Options {
     pub brokers: Option<String>,
     /// Crash points armed in payments.
     pub payments_crash_points: CrashPoints,
+    /// Another `fetch.wait.max.ms` for both services' consumers.
+    pub fetch_wait: Option<Duration>,
 }
 
 /// One running service.
@@ -80,7 +82,10 @@ impl TestSystem {
         let brokers = options
             .brokers
             .unwrap_or_else(|| env.kafka_brokers().to_owned());
-        let orders_config = fresh_config(&env, "orders", &brokers).await;
+        let mut orders_config = fresh_config(&env, "orders", &brokers).await;
+        if let Some(fetch_wait) = options.fetch_wait {
+            orders_config.messaging.fetch_wait = fetch_wait;
+        }
         let payments_url = env
             .fresh_database("payments")
             .await
