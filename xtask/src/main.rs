@@ -2,8 +2,8 @@
 //! `cargo xtask test`: every test, with the infrastructure they need.
 //! `cargo xtask bench`: the benchmarks, on the same infrastructure.
 
+mod run;
 mod signals;
-mod system;
 mod tests;
 mod tools;
 
@@ -14,10 +14,10 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("test") => tests::run(tests::Runner::Tests, args.collect()),
         Some("bench") => tests::run(tests::Runner::Benches, args.collect()),
-        Some("run") => system::run(),
+        Some("run") => run::Flags::parse(args).and_then(run::run),
         _ => {
             eprintln!(
-                "usage: cargo xtask run | cargo xtask test [nextest arguments] | cargo xtask bench [cargo bench arguments]"
+                "usage: cargo xtask run [--fresh] [--debug] | cargo xtask test [nextest arguments] | cargo xtask bench [cargo bench arguments]"
             );
             return ExitCode::from(2);
         }

@@ -88,6 +88,17 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
         None
     };
 
+    if matches!(runner, Runner::Tests) {
+        // The run command's spec starts the real binaries (`cargo xtask run
+        // --debug`): build every binary as the tests' dependencies did.
+        let built = tools::cargo()
+            .args(["build", "--workspace", "--bins"])
+            .status()
+            .context("building the binaries")?;
+        if !built.success() {
+            anyhow::bail!("building the binaries failed with {built}");
+        }
+    }
     let mut command = tools::cargo();
     match runner {
         Runner::Benches => command.arg("bench"),
