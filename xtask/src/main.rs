@@ -2,6 +2,7 @@
 //! `cargo xtask test`: every test, with the infrastructure they need.
 //! `cargo xtask bench`: the benchmarks, on the same infrastructure.
 
+mod frontend;
 mod run;
 mod signals;
 mod tests;

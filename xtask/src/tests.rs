@@ -13,7 +13,7 @@ use std::{
 use anyhow::Context;
 use orderflow_devstack::{Broker, Jaeger, Postgres, install};
 
-use crate::{signals, tools};
+use crate::{frontend, signals, tools};
 
 /// What to run once the infrastructure is up.
 pub enum Runner {
@@ -89,6 +89,15 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
     };
 
     if matches!(runner, Runner::Tests) {
+        // The SPA's own checks, then its build and Chromium for the
+        // end-to-end spec, which drives `cargo xtask run --debug`.
+        if let Some(folder) = frontend::folder(&tools::workspace_root()) {
+            frontend::install(&folder)?;
+            frontend::check(&folder)?;
+            frontend::build(&folder)?;
+            let chromium = frontend::ensure_chromium()?;
+            env.push(("CHROMIUM_PATH", chromium.display().to_string()));
+        }
         // The run command's spec starts the real binaries (`cargo xtask run
         // --debug`): build every binary as the tests' dependencies did.
         let built = tools::cargo()

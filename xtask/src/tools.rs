@@ -4,6 +4,14 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
+/// The workspace's root folder (xtask's parent).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default()
+}
+
 /// The cargo that runs xtask, without the variables `cargo run` set for
 /// xtask itself: an inner build that saw them would fingerprint differently
 /// from a plain `cargo build` and rebuild crates (ring, rustls, sqlx, ...).

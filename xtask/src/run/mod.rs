@@ -10,7 +10,6 @@ mod lock;
 mod logs;
 mod ports;
 mod ready;
-mod spa;
 
 use std::{
     path::{Path, PathBuf},
@@ -24,7 +23,7 @@ use orderflow_devstack::{
     Broker, Jaeger, JaegerPorts, Postgres, ensure_database, free_port, install, stop, supervise,
 };
 
-use crate::{signals, tools};
+use crate::{frontend, signals, tools};
 use logs::Sink;
 use ports::Ports;
 
@@ -36,8 +35,8 @@ const READY_WITHIN: Duration = Duration::from_secs(180);
 pub struct Flags {
     /// `--fresh`: delete `.data/` first.
     pub fresh: bool,
-    /// `--debug`: run the debug binaries already built (by `cargo build` or
-    /// the tests) instead of building release ones.
+    /// `--debug`: run the debug binaries (and the SPA) already built, by
+    /// `cargo build` or the test command, instead of release ones.
     pub debug: bool,
 }
 
@@ -64,7 +63,7 @@ struct Service {
 
 pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
     signals::install();
-    let root = workspace_root();
+    let root = tools::workspace_root();
     let data = std::env::var_os("ORDERFLOW_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(".data"));
@@ -80,7 +79,17 @@ pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
     install::ensure_kafka()?;
     install::ensure_jaeger()?;
     let binaries = binaries(&root, flags.debug)?;
-    let spa = spa::build(&root)?;
+    let spa = match frontend::folder(&root) {
+        // --debug reuses what the test command built, the SPA included.
+        Some(folder) if flags.debug && folder.join("dist").join("index.html").is_file() => {
+            Some(folder.join("dist"))
+        }
+        Some(folder) => {
+            frontend::install(&folder)?;
+            Some(frontend::build(&folder)?)
+        }
+        None => None,
+    };
 
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs)?;
@@ -298,11 +307,4 @@ fn print_addresses(ports: &Ports, gateway_url: &str, spa: bool, jaeger: &Jaeger,
         "  payments (gRPC)  127.0.0.1:{}   grpcurl -plaintext 127.0.0.1:{} list",
         ports.payments, ports.payments
     );
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
 }
