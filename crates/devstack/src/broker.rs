@@ -121,6 +121,8 @@ impl Broker {
     }
 
     fn start(&mut self) -> anyhow::Result<()> {
+        process::ensure_free(self.port, "Kafka's clients")?;
+        process::ensure_free(self.controller_port, "Kafka's controller")?;
         let libs = install::kafka_libs()?;
         let classpath = format!("{}/*", libs.display());
         let config = self.write_config()?;

@@ -77,6 +77,15 @@ impl Jaeger {
     /// Jaeger on `ports`, logging to `log_dir/jaeger.log`.
     pub fn start(log_dir: &Path, ports: JaegerPorts) -> anyhow::Result<Self> {
         let binary = install::jaeger_binary()?;
+        for port in [
+            ports.otlp_grpc,
+            ports.otlp_http,
+            ports.query,
+            ports.query_grpc,
+            ports.health,
+        ] {
+            process::ensure_free(port, "Jaeger")?;
+        }
         fs::create_dir_all(log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
         let log_path = log_dir.join("jaeger.log");
         let log = fs::OpenOptions::new()

@@ -55,6 +55,7 @@ impl Postgres {
             Some(port) => port,
             None => process::free_port()?,
         };
+        process::ensure_free(port, "PostgreSQL")?;
         let mut command = Command::new(bin.join("postgres"));
         command
             .arg("-D")

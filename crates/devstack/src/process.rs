@@ -17,6 +17,15 @@ pub fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// Fails when something already listens on `port`: a server of ours that
+/// then failed to bind would look ready, answered by the other program.
+pub(crate) fn ensure_free(port: u16, what: &str) -> anyhow::Result<()> {
+    if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+        bail!("port {port} on 127.0.0.1, wanted for {what}, is already taken by another program");
+    }
+    Ok(())
+}
+
 /// The user a server runs as: PostgreSQL refuses to run as root, so when we
 /// are root the servers run as the `postgres` user (or `nobody`).
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,141 @@
+//! What a run measured, as a table for people and JSON for tools.
+
+use std::{collections::BTreeMap, fmt::Write as _, time::Duration};
+
+use serde::Serialize;
+
+/// Latency percentiles, in milliseconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    pub fn of(samples: &mut [Duration]) -> Self {
+        if samples.is_empty() {
+            return Self::default();
+        }
+        samples.sort();
+        let at = |quantile: f64| {
+            let index = ((samples.len() as f64 * quantile).ceil() as usize).clamp(1, samples.len());
+            samples[index - 1].as_secs_f64() * 1_000.0
+        };
+        Self {
+            count: samples.len(),
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
+}
+
+/// One invariant and whether it held.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub holds: bool,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Invariants {
+    pub checks: Vec<Check>,
+}
+
+impl Invariants {
+    pub fn check(&mut self, name: &'static str, holds: bool, detail: String) {
+        self.checks.push(Check {
+            name,
+            holds,
+            detail,
+        });
+    }
+
+    pub fn holds(&self) -> bool {
+        self.checks.iter().all(|check| check.holds)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// `open loop, 200/s` or `closed loop, 8 clients`.
+    pub load: String,
+    /// Seconds spent offering orders.
+    pub offering_secs: f64,
+    /// Seconds from the first order to the last one settled.
+    pub total_secs: f64,
+    pub offered: usize,
+    pub accepted: usize,
+    pub finished: usize,
+    pub cancelled: usize,
+    pub unsettled: usize,
+    pub accepted_per_sec: f64,
+    pub settled_per_sec: f64,
+    /// From sending `POST /api/orders` to its 202.
+    pub create_ms: Percentiles,
+    /// From the 202 to FINISHED or CANCELLED first seen.
+    pub settle_ms: Percentiles,
+    pub errors: BTreeMap<String, u64>,
+    pub invariants: Invariants,
+}
+
+impl Report {
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "load            {}", self.load);
+        let _ = writeln!(
+            out,
+            "orders          {} offered, {} accepted, {} FINISHED, {} CANCELLED, {} unsettled",
+            self.offered, self.accepted, self.finished, self.cancelled, self.unsettled
+        );
+        let _ = writeln!(
+            out,
+            "throughput      {:.1} accepted/s over {:.1} s, {:.1} settled/s over {:.1} s",
+            self.accepted_per_sec, self.offering_secs, self.settled_per_sec, self.total_secs
+        );
+        let _ = writeln!(
+            out,
+            "latency (ms)    {:>8} {:>8} {:>8} {:>8}",
+            "p50", "p90", "p99", "max"
+        );
+        for (name, p) in [("create", &self.create_ms), ("settle", &self.settle_ms)] {
+            let _ = writeln!(
+                out,
+                "  {name:<13} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+                p.p50, p.p90, p.p99, p.max
+            );
+        }
+        if self.errors.is_empty() {
+            let _ = writeln!(out, "errors          none");
+        }
+        for (kind, count) in &self.errors {
+            let _ = writeln!(out, "errors          {count} × {kind}");
+        }
+        for check in &self.invariants.checks {
+            let mark = if check.holds { "ok  " } else { "FAIL" };
+            let _ = writeln!(out, "invariant {mark}  {}: {}", check.name, check.detail);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let p = Percentiles::of(&mut samples);
+        assert_eq!(
+            (p.count, p.p50, p.p90, p.p99, p.max),
+            (100, 50.0, 90.0, 99.0, 100.0)
+        );
+        assert_eq!(Percentiles::of(&mut []).count, 0);
+    }
+}
