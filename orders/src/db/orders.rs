@@ -2,10 +2,12 @@
 //! callers choose the transaction.
 
 use anyhow::Context;
+use orderflow_runtime::db_span;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, entity::prelude::*, sea_query::Expr,
 };
+use tracing::Instrument;
 
 use crate::domain::{Order, OrderStatus, Page, PageRequest, Settlement};
 
@@ -60,6 +62,7 @@ pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<
         updated_at: Set(order.updated_at),
     })
     .exec_without_returning(db)
+    .instrument(db_span::span("INSERT", "orders"))
     .await
     .context("inserting the order")?;
     Ok(())
@@ -69,6 +72,7 @@ pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Order>> {
     Entity::find_by_id(id)
         .one(db)
+        .instrument(db_span::span("SELECT", "orders"))
         .await
         .context("reading the order")?
         .map(Order::try_from)
@@ -126,6 +130,7 @@ pub async fn settle(
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(OrderStatus::New.as_str()))
         .exec(db)
+        .instrument(db_span::span("UPDATE", "orders"))
         .await
         .context("settling the order")?;
     if updated.rows_affected == 1 {
