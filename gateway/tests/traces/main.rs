@@ -172,6 +172,13 @@ async fn one_paid_order_is_one_trace_found_by_its_correlation_id() {
         .settled(placed.body["id"].as_str().expect("an id"))
         .await;
     assert_eq!(order["status"], "FINISHED");
+    assert_eq!(placed.body["trace_id"], correlation_id.as_str());
+    assert_eq!(placed.body["correlation_id"], correlation_id.as_str());
+    assert_eq!(
+        order["trace_id"],
+        correlation_id.as_str(),
+        "the order remembers its trace"
+    );
 
     let trace = jaeger::trace_by_id(&jaeger, &correlation_id, settled_trace(&stack)).await;
     println!("{}", trace.tree());
@@ -309,6 +316,14 @@ async fn a_client_correlation_id_finds_the_trace_and_travels_as_baggage() {
     let traces = jaeger::traces_tagged(&jaeger, "gateway", "correlation_id", &correlation_id).await;
     assert_eq!(traces.len(), 1, "one order, one trace");
     let trace_id = traces[0].spans[0].trace_id.clone();
+    let id = placed.body["id"].as_str().expect("an id");
+    let order = stack.get(&format!("/api/orders/{id}")).await;
+    assert_eq!(
+        order.body["trace_id"],
+        trace_id.as_str(),
+        "the order remembers its trace"
+    );
+    assert_eq!(order.body["correlation_id"], correlation_id.as_str());
     let trace = jaeger::trace_by_id(&jaeger, &trace_id, settled_trace(&stack)).await;
     for service in ["orders", "payments"] {
         let topic = match service {

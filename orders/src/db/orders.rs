@@ -23,6 +23,8 @@ pub struct Model {
     pub failure_reason: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    pub trace_id: Option<String>,
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -45,6 +47,8 @@ impl TryFrom<Model> for Order {
             failure_reason: row.failure_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            trace_id: row.trace_id,
+            correlation_id: row.correlation_id,
         })
     }
 }
@@ -60,6 +64,8 @@ pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<
         failure_reason: Set(order.failure_reason.clone()),
         created_at: Set(order.created_at),
         updated_at: Set(order.updated_at),
+        trace_id: Set(order.trace_id.clone()),
+        correlation_id: Set(order.correlation_id.clone()),
     })
     .exec_without_returning(db)
     .instrument(db_span::span("INSERT", "orders"))
