@@ -1,5 +1,5 @@
-//! `X-Correlation-Id`: taken from the client when it sent a usable one,
-//! generated otherwise, returned on every response, and available to
+//! `X-Correlation-Id`: taken from the client when it sent a usable one, the
+//! trace id otherwise, returned on every response, and available to
 //! everything that serves the request (problem bodies, gRPC metadata)
 //! through [`current`]. The same middleware opens the request's span, as a
 //! child of the client's W3C trace context when it sent one.
@@ -7,7 +7,7 @@
 use std::{sync::Arc, time::Instant};
 
 use axum::{
-    extract::Request,
+    extract::{MatchedPath, Request},
     http::{HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
     response::Response,
@@ -66,23 +66,54 @@ pub async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
     CURRENT.scope(id, work).await
 }
 
-/// The outermost middleware: correlation id, request span, access log.
+/// The outermost middleware: the request's server span, its correlation id,
+/// the access log.
+///
+/// The span continues the client's W3C `traceparent` or starts a trace. The
+/// correlation id is the client's `X-Correlation-Id` when it sent a usable
+/// one (recorded on the span and carried as baggage to every service), and
+/// otherwise the trace id itself, so either finds the trace in Jaeger.
 pub async fn middleware(mut request: Request, next: Next) -> Response {
     let from_client = request
         .headers()
         .get(&HEADER)
         .and_then(|value| value.to_str().ok())
         .and_then(CorrelationId::parse);
-    let id = from_client.unwrap_or_else(CorrelationId::generate);
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let span = tracing::info_span!(
+        "http.server",
+        otel.name = match &route {
+            Some(route) => format!("{method} {route}"),
+            None => method.clone(),
+        },
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        http.route = route,
+        url.path = %request.uri().path(),
+        http.response.status_code = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+        correlation_id = tracing::field::Empty,
+    );
+    let remote = trace_context(request.headers());
+    match &from_client {
+        Some(id) => propagation::set_parent_with_correlation(&span, &remote, id.as_str()),
+        None => propagation::set_parent(&span, &remote),
+    }
+    let trace_id = propagation::trace_id(&span);
+    let id = from_client
+        .or_else(|| trace_id.as_deref().and_then(CorrelationId::parse))
+        .unwrap_or_else(CorrelationId::generate);
+    if let Some(trace_id) = trace_id {
+        span.record("trace_id", trace_id);
+    }
+    span.record("correlation_id", id.as_str());
     request.extensions_mut().insert(id.clone());
 
-    let span = tracing::info_span!(
-        "http_request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        correlation_id = %id,
-    );
-    propagation::set_parent(&span, &trace_context(request.headers()));
     let started = Instant::now();
     let mut response = within(id.clone(), next.run(request))
         .instrument(span.clone())
@@ -90,16 +121,22 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(HEADER, value);
     }
+    let status = response.status();
+    span.record("http.response.status_code", status.as_u16());
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     tracing::info!(
         parent: &span,
-        status = response.status().as_u16(),
+        status = status.as_u16(),
         elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request served"
     );
     response
 }
 
-/// The W3C trace-context headers of a request.
+/// The W3C trace-context headers of a request (not its baggage: the
+/// gateway is where a trace enters, so it trusts no client baggage).
 fn trace_context(headers: &HeaderMap) -> TraceContext {
     ["traceparent", "tracestate"]
         .into_iter()

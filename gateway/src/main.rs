@@ -5,7 +5,7 @@ use gateway::{App, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _telemetry = orderflow_runtime::telemetry::init("gateway")?;
+    let _telemetry = orderflow_runtime::telemetry::init("gateway", env!("CARGO_PKG_VERSION"))?;
     let config = Config::from_env().context("reading the gateway configuration")?;
     tracing::info!(
         orders = %config.orders_url,

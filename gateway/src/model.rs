@@ -65,6 +65,15 @@ pub struct OrderView {
     /// When the order last changed (RFC 3339).
     #[schema(format = DateTime, example = "2026-01-31T12:00:01.250Z")]
     pub updated_at: String,
+    /// The trace the order was created in (W3C trace id, 32 hex digits): its
+    /// whole way, payment included, in Jaeger. Null for orders created
+    /// before traces were recorded.
+    #[schema(example = "4bf92f3577b34da6a3ce929d0e0e4736")]
+    pub trace_id: Option<String>,
+    /// The correlation id of the request that created the order (the
+    /// client's `X-Correlation-Id`, else the trace id); null like `trace_id`.
+    #[schema(example = "4bf92f3577b34da6a3ce929d0e0e4736")]
+    pub correlation_id: Option<String>,
 }
 
 /// One page of a user's orders, newest first.
@@ -129,6 +138,8 @@ impl TryFrom<Order> for OrderView {
             created_at: rfc3339(order.created_at).context("created_at")?,
             updated_at: rfc3339(order.updated_at).context("updated_at")?,
             failure_reason: Some(order.failure_reason).filter(|reason| !reason.is_empty()),
+            trace_id: Some(order.trace_id).filter(|id| !id.is_empty()),
+            correlation_id: Some(order.correlation_id).filter(|id| !id.is_empty()),
             id: order.id,
             user_id: order.user_id,
             amount: order.amount,
@@ -235,6 +246,7 @@ mod tests {
                 seconds: 1_769_860_800,
                 nanos: 5_000_000,
             }),
+            ..Order::default()
         };
         let json = serde_json::to_value(OrderView::try_from(order).unwrap()).unwrap();
         assert_eq!(json["status"], "NEW");

@@ -10,9 +10,9 @@ use orderflow_proto::{
     orders::v1::orders_service_client::OrdersServiceClient,
     payments::v1::payments_service_client::PaymentsServiceClient,
 };
-use orderflow_runtime::propagation;
+use orderflow_runtime::rpc_span::{self, TracedChannel};
 use tonic::{
-    metadata::{MetadataKey, MetadataValue},
+    metadata::MetadataValue,
     transport::{Channel, Endpoint},
 };
 use tonic_health::pb::{
@@ -52,8 +52,10 @@ const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
 /// reconnect by themselves. Cloning is cheap and shares the channels.
 #[derive(Clone, Debug)]
 pub struct Upstreams {
-    orders: Channel,
-    payments: Channel,
+    orders: TracedChannel,
+    payments: TracedChannel,
+    orders_health: Channel,
+    payments_health: Channel,
     deadline: Duration,
 }
 
@@ -68,23 +70,27 @@ impl Upstreams {
                 .tcp_nodelay(true)
                 .connect_lazy())
         };
+        let orders = channel(&config.orders_url).context("ORDERS_URL")?;
+        let payments = channel(&config.payments_url).context("PAYMENTS_URL")?;
         Ok(Self {
-            orders: channel(&config.orders_url).context("ORDERS_URL")?,
-            payments: channel(&config.payments_url).context("PAYMENTS_URL")?,
+            orders: rpc_span::traced(orders.clone()),
+            payments: rpc_span::traced(payments.clone()),
+            orders_health: orders,
+            payments_health: payments,
             deadline: config.request_timeout,
         })
     }
 
-    pub fn orders(&self) -> OrdersServiceClient<Channel> {
+    pub fn orders(&self) -> OrdersServiceClient<TracedChannel> {
         OrdersServiceClient::new(self.orders.clone())
     }
 
-    pub fn payments(&self) -> PaymentsServiceClient<Channel> {
+    pub fn payments(&self) -> PaymentsServiceClient<TracedChannel> {
         PaymentsServiceClient::new(self.payments.clone())
     }
 
-    /// `message` as a call of the current request: with the deadline, the
-    /// correlation id and the trace context in its metadata.
+    /// `message` as a call of the current request: with the deadline and the
+    /// correlation id in its metadata (the channel adds the trace context).
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.deadline);
@@ -93,14 +99,6 @@ impl Upstreams {
             && let Ok(value) = MetadataValue::try_from(id.as_str())
         {
             metadata.insert(correlation::HEADER_NAME, value);
-        }
-        for (name, value) in propagation::current() {
-            if let (Ok(key), Ok(value)) = (
-                MetadataKey::from_bytes(name.as_bytes()),
-                MetadataValue::try_from(value.as_str()),
-            ) {
-                metadata.insert(key, value);
-            }
         }
         request
     }
@@ -125,8 +123,8 @@ impl Upstreams {
     /// The grpc.health.v1 check of `service` (the server as a whole).
     pub async fn health(&self, service: Service) -> Health {
         let channel = match service {
-            Service::Orders => self.orders.clone(),
-            Service::Payments => self.payments.clone(),
+            Service::Orders => self.orders_health.clone(),
+            Service::Payments => self.payments_health.clone(),
         };
         let deadline = self.deadline.min(HEALTH_DEADLINE);
         let mut request = tonic::Request::new(HealthCheckRequest {

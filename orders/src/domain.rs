@@ -96,6 +96,10 @@ pub struct Order {
     pub failure_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The trace the order was created in (32 hex digits), when recorded.
+    pub trace_id: Option<String>,
+    /// The correlation id of the request that created it, when recorded.
+    pub correlation_id: Option<String>,
 }
 
 /// One page of a user's orders.

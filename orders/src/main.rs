@@ -6,7 +6,7 @@ use orders::{App, config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _telemetry = telemetry::init("orders")?;
+    let _telemetry = telemetry::init("orders", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
     let app = App::build(config)
         .await

@@ -5,6 +5,7 @@ use chrono::Utc;
 use orderflow_idempotency::{self as idempotency, Claim, Executed, Fingerprint};
 use orderflow_messaging::outbox::{self, OutboxEvent};
 use orderflow_proto::events::v1 as events;
+use orderflow_runtime::propagation;
 use prost::Message;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -41,6 +42,8 @@ impl Ordering {
             failure_reason: None,
             created_at: now,
             updated_at: now,
+            trace_id: propagation::trace_id(&tracing::Span::current()),
+            correlation_id: propagation::correlation_id(&tracing::Span::current()),
         };
         tracing::Span::current().record("order_id", order.id.to_string());
         let event_id = Uuid::new_v4();

@@ -128,8 +128,8 @@ async fn a_span_the_orders_service_exports_is_found_through_jaegers_query_api() 
     let server = spans
         .iter()
         .find(|span| {
-            tag(span, "rpc.method")
-                .is_some_and(|method| *method == "/orders.v1.OrdersService/CreateOrder")
+            tag(span, "rpc.service").is_some_and(|service| *service == "orders.v1.OrdersService")
+                && tag(span, "rpc.method").is_some_and(|method| *method == "CreateOrder")
         })
         .unwrap_or_else(|| panic!("the gRPC server span: {trace:#}"));
     assert_eq!(place["traceID"], server["traceID"]);

@@ -6,7 +6,7 @@ use payments::{App, config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _telemetry = telemetry::init("payments")?;
+    let _telemetry = telemetry::init("payments", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
     let app = App::build(config)
         .await

@@ -154,16 +154,31 @@ impl<H: Handler> InboxConsumer<H> {
         shutdown: &CancellationToken,
     ) -> Option<Outcome> {
         let span = tracing::info_span!(
-            "consume",
+            "kafka.process",
+            otel.name = format!("process {}", self.topic),
             otel.kind = "consumer",
-            messaging.destination = %self.topic,
-            messaging.kafka.partition = message.partition(),
+            otel.status_code = tracing::field::Empty,
+            messaging.system = "kafka",
+            messaging.operation.type = "process",
+            messaging.operation.name = "process",
+            messaging.destination.name = %self.topic,
+            messaging.consumer.group.name = %self.group,
+            messaging.destination.partition.id = message.partition().to_string(),
             messaging.kafka.offset = message.offset(),
+            messaging.kafka.message.key = message
+                .key()
+                .and_then(|key| std::str::from_utf8(key).ok())
+                .unwrap_or_default(),
+            messaging.message.id = tracing::field::Empty,
             event_type = H::EVENT_TYPE,
             event_id = tracing::field::Empty,
             outcome = tracing::field::Empty,
+            duplicate = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            correlation_id = tracing::field::Empty,
         );
         propagation::set_parent(&span, &headers::trace_context(message.headers()));
+        propagation::record_ids(&span);
         async {
             let outcome = match self.decode(message) {
                 Err(reason) => {
@@ -171,12 +186,19 @@ impl<H: Handler> InboxConsumer<H> {
                         .await
                 }
                 Ok(decoded) => {
-                    tracing::Span::current().record("event_id", decoded.event_id.to_string());
+                    let span = tracing::Span::current();
+                    span.record("event_id", decoded.event_id.to_string());
+                    span.record("messaging.message.id", decoded.event_id.to_string());
                     self.apply(&decoded, message, dead_letters, shutdown).await
                 }
             };
             if let Some(outcome) = outcome {
-                tracing::Span::current().record("outcome", format!("{outcome:?}"));
+                let span = tracing::Span::current();
+                span.record("outcome", format!("{outcome:?}"));
+                span.record("duplicate", outcome == Outcome::Duplicate);
+                if outcome == Outcome::DeadLettered {
+                    span.record("otel.status_code", "ERROR");
+                }
             }
             outcome
         }

@@ -5,7 +5,7 @@
 //! ours and is dead-lettered ([`check_contract`]). The trace context is
 //! optional.
 
-use orderflow_runtime::propagation::TraceContext;
+use orderflow_runtime::propagation::{self, TraceContext};
 use rdkafka::message::{BorrowedHeaders, Header, Headers, OwnedHeaders};
 use uuid::Uuid;
 
@@ -21,8 +21,6 @@ pub const PROTOBUF: &str = "application/x-protobuf";
 pub const DLQ_ERROR: &str = "dlq-error";
 /// Where a dead-lettered record came from: `topic/partition/offset`.
 pub const DLQ_SOURCE: &str = "dlq-source";
-/// Trace-context header names (W3C), carried as they are.
-const TRACE_FIELDS: [&str; 2] = ["traceparent", "tracestate"];
 
 /// Headers for a record: event id, type, content type and trace context.
 pub fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> OwnedHeaders {
@@ -53,9 +51,10 @@ pub fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a s
         .and_then(|value| std::str::from_utf8(value).ok())
 }
 
-/// The trace context carried by a record's headers.
+/// The trace context (W3C `traceparent`, `tracestate`, `baggage`) carried
+/// by a record's headers.
 pub fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
-    TRACE_FIELDS
+    propagation::FIELDS
         .iter()
         .filter_map(|key| text(headers, key).map(|value| ((*key).to_owned(), value.to_owned())))
         .collect()

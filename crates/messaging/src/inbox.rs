@@ -1,7 +1,9 @@
 //! The inbox: ids of the events a service has applied.
 
 use anyhow::Context;
+use orderflow_runtime::db_span;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Whether an event is new to this service.
@@ -29,6 +31,7 @@ pub async fn record(
              ON CONFLICT (event_id) DO NOTHING",
             [event_id.into(), topic.into(), event_type.into()],
         ))
+        .instrument(db_span::span("INSERT", "inbox"))
         .await
         .context("recording the event in the inbox")?;
     Ok(if result.rows_affected() == 1 {

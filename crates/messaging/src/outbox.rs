@@ -1,8 +1,10 @@
 //! The outbox: events stored with the state change that caused them.
 
 use anyhow::Context;
+use orderflow_runtime::db_span;
 use orderflow_runtime::propagation::{self, TraceContext};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, entity::prelude::*};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// An outbox row.
@@ -60,6 +62,7 @@ pub async fn append(db: &impl ConnectionTrait, event: OutboxEvent) -> anyhow::Re
         ..Default::default()
     })
     .exec_without_returning(db)
+    .instrument(db_span::span("INSERT", "outbox"))
     .await
     .context("inserting into the outbox")?;
     Ok(())

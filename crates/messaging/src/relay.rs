@@ -26,6 +26,10 @@ use sea_orm::{
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use orderflow_runtime::propagation;
+use rdkafka::{error::KafkaError, producer::future_producer::Delivery as Report};
+use tracing::Instrument;
+
 use crate::{MessagingConfig, backoff::Backoff, headers, kafka, outbox};
 
 /// What one relay pass did.
@@ -75,13 +79,23 @@ impl Relay {
             return Ok(Delivery::Empty);
         }
         let deliveries = rows.iter().map(|row| {
+            let span = publish_span(row);
             let event_id = row.event_id.to_string();
             let record = FutureRecord::to(&row.topic)
                 .key(&row.message_key)
                 .payload(&row.payload)
-                .headers(headers::for_event(&event_id, &row.event_type, &row.trace()));
+                .headers(headers::for_event(
+                    &event_id,
+                    &row.event_type,
+                    &propagation::context_of(&span),
+                ));
             let send = self.producer.send(record, self.config.message_timeout);
-            async move { send.await.map_err(|(error, _)| error) }
+            async move {
+                let report = send.await.map_err(|(error, _)| error);
+                record_delivery(&report);
+                report
+            }
+            .instrument(span)
         });
         let reports = join_all(deliveries).await;
         let mut delivered = Vec::with_capacity(rows.len());
@@ -169,6 +183,46 @@ impl Relay {
                     "replacing the producer failed"
                 ),
             }
+        }
+    }
+}
+
+/// The producer span of one row: a child of the context the row was written
+/// under, so the trace goes on across the broker.
+fn publish_span(row: &outbox::Model) -> tracing::Span {
+    let span = tracing::info_span!(
+        "kafka.send",
+        otel.name = format!("send {}", row.topic),
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "kafka",
+        messaging.operation.type = "send",
+        messaging.operation.name = "send",
+        messaging.destination.name = %row.topic,
+        messaging.kafka.message.key = %row.message_key,
+        messaging.message.id = %row.event_id,
+        messaging.destination.partition.id = tracing::field::Empty,
+        messaging.kafka.offset = tracing::field::Empty,
+        event_type = %row.event_type,
+    );
+    propagation::set_parent(&span, &row.trace());
+    span
+}
+
+/// Records where the broker put the record, or that it did not.
+fn record_delivery(report: &Result<Report, KafkaError>) {
+    let span = tracing::Span::current();
+    match report {
+        Ok(delivered) => {
+            span.record(
+                "messaging.destination.partition.id",
+                delivered.partition.to_string(),
+            );
+            span.record("messaging.kafka.offset", delivered.offset);
+        }
+        Err(error) => {
+            span.record("otel.status_code", "ERROR");
+            tracing::warn!(%error, "the broker did not confirm the record");
         }
     }
 }

@@ -1,11 +1,9 @@
 //! What every gRPC server here serves beside its own service: health
-//! checking, reflection (v1 and v1alpha, for grpcurl 1.8), and one span per
-//! request that joins the caller's trace and names its correlation id.
+//! checking, reflection (v1 and v1alpha, for grpcurl 1.8), and one server
+//! span per request ([`crate::rpc_span`]).
 
 use anyhow::Context;
 use tonic_health::{ServingStatus, pb::health_server::HealthServer, server::HealthReporter};
-
-use crate::propagation::{self, TraceContext};
 
 /// gRPC metadata key of the correlation id the gateway forwards.
 pub const CORRELATION_ID: &str = "x-correlation-id";
@@ -66,29 +64,6 @@ pub fn reflection(
     Ok((v1, v1alpha))
 }
 
-/// The span of one gRPC request: a child of the caller's trace context
-/// (`traceparent` metadata), carrying the `x-correlation-id`.
-pub fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-    };
-    let span = tracing::info_span!(
-        "grpc",
-        otel.kind = "server",
-        rpc.method = %request.uri().path(),
-        correlation_id = header(CORRELATION_ID).unwrap_or_default(),
-    );
-    let trace: TraceContext = ["traceparent", "tracestate"]
-        .into_iter()
-        .filter_map(|key| header(key).map(|value| (key.to_owned(), value.to_owned())))
-        .collect();
-    propagation::set_parent(&span, &trace);
-    span
-}
-
 /// A generated tonic server (e.g. `OrdersServiceServer<…>`), as
 /// `tonic::transport::Server::add_service` takes it.
 pub trait GrpcService:
@@ -132,7 +107,7 @@ where
 {
     let (reflection_v1, reflection_v1alpha) = reflection(descriptors)?;
     tonic::transport::Server::builder()
-        .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(request_span))
+        .layer(crate::rpc_span::server_layer())
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -1,14 +1,28 @@
-//! W3C trace context (`traceparent`, `tracestate`) in and out of plain string
-//! maps. Outbox rows store such a map; Kafka headers and gRPC metadata are
-//! filled from it and read back into it.
+//! W3C trace context (`traceparent`, `tracestate`) and baggage in and out of
+//! plain string maps. Outbox rows store such a map; Kafka headers and gRPC
+//! metadata are filled from it and read back into it.
+//!
+//! The correlation id travels as the baggage entry [`CORRELATION_ID`] when a
+//! client chose it; otherwise it is the trace id, which needs no carrying.
 
 use std::collections::BTreeMap;
 
-use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::{
+    KeyValue,
+    baggage::BaggageExt,
+    propagation::{Extractor, Injector},
+    trace::TraceContextExt,
+};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// Trace-context fields, e.g. `traceparent` → `00-…-…-01`.
 pub type TraceContext = BTreeMap<String, String>;
+
+/// The baggage key (and span attribute) of a client-chosen correlation id.
+pub const CORRELATION_ID: &str = "correlation_id";
+
+/// The trace-context field names a request or record may carry.
+pub const FIELDS: [&str; 3] = ["traceparent", "tracestate", "baggage"];
 
 struct MapInjector<'a>(&'a mut TraceContext);
 
@@ -30,9 +44,14 @@ impl Extractor for MapExtractor<'_> {
     }
 }
 
-/// The context of the current span (empty when tracing is not exported).
+/// The context of the current span (empty when no span is recorded).
 pub fn current() -> TraceContext {
-    let context = tracing::Span::current().context();
+    context_of(&tracing::Span::current())
+}
+
+/// The context of `span`: its trace, its span id, and the baggage it carries.
+pub fn context_of(span: &tracing::Span) -> TraceContext {
+    let context = span.context();
     let mut fields = TraceContext::new();
     opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&context, &mut MapInjector(&mut fields));
@@ -41,13 +60,68 @@ pub fn current() -> TraceContext {
 }
 
 /// Makes `span` a child of the remote context in `fields` (a no-op when
-/// `fields` holds none).
+/// `fields` holds none). Call it before the span is first entered.
 pub fn set_parent(span: &tracing::Span, fields: &TraceContext) {
     if fields.is_empty() {
         return;
     }
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&MapExtractor(fields))
-    });
+    let _ = span.set_parent(extract(fields));
+}
+
+/// Makes `span` a child of the remote context in `fields` (a new trace when
+/// it holds none), carrying `correlation_id` as baggage to everything that
+/// follows it.
+pub fn set_parent_with_correlation(
+    span: &tracing::Span,
+    fields: &TraceContext,
+    correlation_id: &str,
+) {
+    let parent =
+        extract(fields).with_baggage([KeyValue::new(CORRELATION_ID, correlation_id.to_owned())]);
     let _ = span.set_parent(parent);
+}
+
+fn extract(fields: &TraceContext) -> opentelemetry::Context {
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&MapExtractor(fields))
+    })
+}
+
+/// The trace id of `span` as 32 lowercase hex digits, when it is recorded.
+pub fn trace_id(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
+}
+
+/// The correlation id `span` works under: the client-chosen one carried as
+/// baggage, else its trace id.
+pub fn correlation_id(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
+    if let Some(value) = context.baggage().get(CORRELATION_ID) {
+        return Some(value.to_string());
+    }
+    trace_id(span)
+}
+
+/// Records `trace_id` and `correlation_id` on `span` (once its parent is
+/// set), so every log line inside it names both.
+pub fn record_ids(span: &tracing::Span) {
+    if let Some(trace_id) = trace_id(span) {
+        span.record("trace_id", trace_id);
+    }
+    if let Some(correlation_id) = correlation_id(span) {
+        span.record(CORRELATION_ID, correlation_id);
+    }
+}
+
+/// The trace-context fields among `pairs` (header name, value).
+pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> TraceContext {
+    pairs
+        .into_iter()
+        .filter(|(name, _)| FIELDS.contains(name))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }

@@ -1,9 +1,18 @@
-//! Tracing set-up: logs to stdout always, spans to an OTLP collector when
+//! Tracing set-up: logs to stdout always (human-readable, or JSON lines with
+//! `LOG_FORMAT=json`), spans to an OTLP collector when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//!
+//! Spans get OpenTelemetry trace ids whether or not they are exported, so
+//! the gateway can make a trace id the correlation id and every log line
+//! can name its trace.
 
 use anyhow::Context;
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry::{KeyValue, trace::TracerProvider as _};
+use opentelemetry_sdk::{
+    Resource,
+    propagation::{BaggagePropagator, TraceContextPropagator},
+    trace::SdkTracerProvider,
+};
 use tracing_subscriber::{
     EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt,
 };
@@ -24,34 +33,67 @@ impl Drop for Guard {
     }
 }
 
-/// Installs the global subscriber for `service` (filter from `RUST_LOG`,
-/// default `info`) and the W3C trace-context propagator.
-pub fn init(service: &'static str) -> anyhow::Result<Guard> {
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+/// How log lines look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One line per event for people (the default).
+    Human,
+    /// One JSON object per line, with the fields of the spans it is in.
+    Json,
+}
+
+impl LogFormat {
+    /// `LOG_FORMAT`: `json`, or anything else for human-readable.
+    fn from_env() -> Self {
+        match std::env::var("LOG_FORMAT") {
+            Ok(value) if value.eq_ignore_ascii_case("json") => Self::Json,
+            _ => Self::Human,
+        }
+    }
+}
+
+/// Installs the global subscriber for `service` at `version` (filter from
+/// `RUST_LOG`, default `info`; format from `LOG_FORMAT`) and the W3C
+/// trace-context and baggage propagators.
+pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guard> {
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry::propagation::TextMapCompositePropagator::new(vec![
+            Box::new(TraceContextPropagator::new()),
+            Box::new(BaggagePropagator::new()),
+        ]),
+    );
     // `RUST_LOG` says what is logged; spans are exported from `info` up
     // whatever it says, so a quiet log still gives whole traces.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_target(true)
-        .with_filter(filter);
+    let fmt = match LogFormat::from_env() {
+        LogFormat::Human => tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .flatten_event(true)
+            .with_filter(filter)
+            .boxed(),
+    };
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .ok()
         .filter(|value| !value.is_empty());
-    let Some(endpoint) = endpoint else {
-        tracing_subscriber::registry()
-            .with(fmt)
-            .try_init()
-            .context("installing the tracing subscriber")?;
-        return Ok(Guard { provider: None });
-    };
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_tonic()
-        .build()
-        .context("building the OTLP span exporter")?;
-    let provider = SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(Resource::builder().with_service_name(service).build())
+    let resource = Resource::builder()
+        .with_service_name(service)
+        .with_attribute(KeyValue::new("service.version", version))
         .build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    if endpoint.is_some() {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()
+            .context("building the OTLP span exporter")?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
     let tracer = provider.tracer(service);
     opentelemetry::global::set_tracer_provider(provider.clone());
     tracing_subscriber::registry()
@@ -63,7 +105,9 @@ pub fn init(service: &'static str) -> anyhow::Result<Guard> {
         )
         .try_init()
         .context("installing the tracing subscriber")?;
-    tracing::info!(%endpoint, "exporting spans over OTLP");
+    if let Some(endpoint) = endpoint {
+        tracing::info!(%endpoint, "exporting spans over OTLP");
+    }
     Ok(Guard {
         provider: Some(provider),
     })

@@ -12,7 +12,41 @@ impl MigratorTrait for Migrator {
             Box::new(CreateOutboxAndInbox),
             Box::new(CreateOrders),
             Box::new(CreateIdempotencyKeys),
+            Box::new(AddOrderTrace),
         ]
+    }
+}
+
+/// The trace and correlation id an order was created under (null for
+/// orders created before).
+struct AddOrderTrace;
+
+impl MigrationName for AddOrderTrace {
+    fn name(&self) -> &str {
+        "m0004_add_order_trace"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AddOrderTrace {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE orders ADD COLUMN trace_id TEXT, ADD COLUMN correlation_id TEXT",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "ALTER TABLE orders DROP COLUMN trace_id, DROP COLUMN correlation_id",
+            )
+            .await?;
+        Ok(())
     }
 }
 

@@ -2,10 +2,12 @@
 //! callers choose the transaction.
 
 use anyhow::Context;
+use orderflow_runtime::db_span;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, entity::prelude::*, sea_query::Expr,
 };
+use tracing::Instrument;
 
 use crate::domain::{Order, OrderStatus, Page, PageRequest, Settlement};
 
@@ -21,6 +23,8 @@ pub struct Model {
     pub failure_reason: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    pub trace_id: Option<String>,
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -43,6 +47,8 @@ impl TryFrom<Model> for Order {
             failure_reason: row.failure_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            trace_id: row.trace_id,
+            correlation_id: row.correlation_id,
         })
     }
 }
@@ -58,8 +64,11 @@ pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<
         failure_reason: Set(order.failure_reason.clone()),
         created_at: Set(order.created_at),
         updated_at: Set(order.updated_at),
+        trace_id: Set(order.trace_id.clone()),
+        correlation_id: Set(order.correlation_id.clone()),
     })
     .exec_without_returning(db)
+    .instrument(db_span::span("INSERT", "orders"))
     .await
     .context("inserting the order")?;
     Ok(())
@@ -69,6 +78,7 @@ pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Order>> {
     Entity::find_by_id(id)
         .one(db)
+        .instrument(db_span::span("SELECT", "orders"))
         .await
         .context("reading the order")?
         .map(Order::try_from)
@@ -126,6 +136,7 @@ pub async fn settle(
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(OrderStatus::New.as_str()))
         .exec(db)
+        .instrument(db_span::span("UPDATE", "orders"))
         .await
         .context("settling the order")?;
     if updated.rows_affected == 1 {

@@ -39,6 +39,8 @@ pub fn order(order: Order) -> api::Order {
         failure_reason: order.failure_reason.unwrap_or_default(),
         created_at: Some(timestamp(order.created_at)),
         updated_at: Some(timestamp(order.updated_at)),
+        trace_id: order.trace_id.unwrap_or_default(),
+        correlation_id: order.correlation_id.unwrap_or_default(),
     }
 }
 
@@ -66,6 +68,8 @@ pub fn from_snapshot(bytes: &[u8]) -> anyhow::Result<Order> {
         created_at: time(stored.created_at)?,
         updated_at: time(stored.updated_at)?,
         failure_reason: Some(stored.failure_reason).filter(|reason| !reason.is_empty()),
+        trace_id: Some(stored.trace_id).filter(|id| !id.is_empty()),
+        correlation_id: Some(stored.correlation_id).filter(|id| !id.is_empty()),
         user_id: stored.user_id,
         amount: stored.amount,
         description: stored.description,

@@ -4,7 +4,9 @@
 
 use anyhow::Context;
 use orderflow_domain::{Amount, Balance, UserId};
+use orderflow_runtime::db_span;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use tracing::Instrument;
 
 /// What a conditional balance change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,7 @@ pub async fn debit(
         amount,
         amount.minor_units(),
     )
+    .instrument(db_span::span("UPDATE", "accounts"))
     .await
 }
 

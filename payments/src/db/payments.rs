@@ -1,7 +1,9 @@
 //! The `payments` table: one row per order.
 
 use anyhow::Context;
+use orderflow_runtime::db_span;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// A settled payment.
@@ -44,6 +46,7 @@ pub async fn insert(db: &impl ConnectionTrait, payment: &PaymentRecord) -> anyho
             payment.failure_reason.map(str::to_owned).into(),
         ],
     ))
+    .instrument(db_span::span("INSERT", "payments"))
     .await
     .context("recording the payment")?;
     Ok(())
