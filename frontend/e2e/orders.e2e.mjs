@@ -29,11 +29,11 @@ async function shot(page, name) {
   log(`screenshot ${path}`);
 }
 
-/** Records every status each order row shows, so a change is seen live. */
+/** Records every status each just-placed order shows, so a change is seen live. */
 function recordStatuses() {
   window.__statusLog = {};
   const record = () => {
-    for (const row of document.querySelectorAll('[data-order-id]')) {
+    for (const row of document.querySelectorAll('[data-testid="placed-order"]')) {
       const badge = row.querySelector('[data-status]');
       if (!badge) continue;
       const seen = (window.__statusLog[row.dataset.orderId] ||= []);
@@ -86,6 +86,10 @@ async function main() {
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
+    const streamStatuses = [];
+    page.on('response', (response) => {
+      if (/\/api\/orders\/[^/]+\/events$/.test(new URL(response.url()).pathname)) streamStatuses.push(response.status());
+    });
     let loads = 0;
     page.on('load', () => {
       loads += 1;
@@ -113,6 +117,7 @@ async function main() {
     const paid = await placeOrder(page, '12.50', 'two coffees');
     await placedStatus(page, paid.id).and(page.locator('[data-status="FINISHED"]')).waitFor();
     const finishedMs = Date.now() - paid.acceptedAt;
+    log(`time from the order's 202 to FINISHED in the page: ${finishedMs} ms (event stream answered: ${streamStatuses.join(', ') || 'no request'})`);
     await expectBalance(page, '17.50');
 
     step = 'place an order cancelled for lack of funds (100.00)';
@@ -133,6 +138,11 @@ async function main() {
       }
     }
     if (loads !== 1) throw new Error(`the page was loaded ${loads} times, expected once`);
+    for (const [id, final] of [[paid.id, 'FINISHED'], [unpaid.id, 'CANCELLED']]) {
+      await page.locator(`[data-testid="order-row"][data-order-id="${id}"] [data-status="${final}"]`).waitFor().catch(() => {
+        throw new Error(`the order list does not show ${id} as ${final}`);
+      });
+    }
     await shot(page, '02-finished-and-cancelled');
 
     step = 'page through the list';
@@ -156,12 +166,17 @@ async function main() {
     let services = [];
     for (;;) {
       if (await page.getByTestId('tracing-disabled').isVisible()) {
+        await shot(page, 'tracing-off');
         throw new Error('the SPA says tracing is off: run the system with tracing (Jaeger) on');
       }
       services = await page.getByTestId('trace-service').allTextContents();
       if (SERVICES.every((s) => services.some((seen) => seen.includes(s)))) break;
       if (Date.now() > deadline) {
-        throw new Error(`the trace shows spans of ${JSON.stringify(services)}, expected all of ${SERVICES.join(', ')}`);
+        const problem = await page.getByRole('alert').allTextContents();
+        throw new Error(
+          `the trace shows spans of ${JSON.stringify(services)}, expected all of ${SERVICES.join(', ')}` +
+            (problem.length ? `; the page says: ${problem.join(' / ')}` : ''),
+        );
       }
       await page.waitForTimeout(1000);
       const refresh = page.getByRole('button', { name: 'Refresh' });
@@ -179,7 +194,6 @@ async function main() {
 
     if (consoleErrors.length > 0) log(`browser console errors (not fatal):\n  ${consoleErrors.join('\n  ')}`);
     log(`passed: user ${user}; trace of ${spans} spans from ${services.join(', ')}`);
-    log(`time from the order's 202 to FINISHED in the page: ${finishedMs} ms`);
   } catch (error) {
     if (currentPage) await shot(currentPage, 'failure').catch(() => {});
     throw error;
