@@ -13,4 +13,5 @@ mod payments;
 mod problems_everywhere;
 mod proxy;
 mod raw_http;
+mod spa_contract;
 mod upstreams;

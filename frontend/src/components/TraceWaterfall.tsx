@@ -1,0 +1,42 @@
+import type { Trace } from '../api/trace';
+import { formatDuration, layoutWaterfall, serviceColor } from '../traceLayout';
+
+/** The spans as bars on one time axis, colored by service. */
+export function TraceWaterfall({ trace }: { trace: Trace }) {
+  const { bars, totalUs, services } = layoutWaterfall(trace.spans);
+  return (
+    <div className="waterfall">
+      <ul className="legend" aria-label="Services">
+        {services.map((service) => (
+          <li key={service} data-testid="trace-service">
+            <span className="swatch" style={{ background: serviceColor(service, services) }} aria-hidden="true" />
+            {service}
+          </li>
+        ))}
+      </ul>
+      <p className="trace-total">
+        {bars.length} spans over {formatDuration(totalUs)}
+      </p>
+      <ol className="spans">
+        {bars.map(({ span, depth, left, width }) => (
+          <li key={span.spanId} className="span-row" data-testid="trace-span" data-service={span.service}>
+            <div className="span-label" style={{ paddingLeft: `${Math.min(depth, 8) * 0.75}rem` }}>
+              <span className="span-service" style={{ color: serviceColor(span.service, services) }}>
+                {span.service}
+              </span>{' '}
+              {span.name}
+              {span.kind && <span className="span-kind"> {span.kind.toLowerCase()}</span>}
+            </div>
+            <div className="span-track" aria-hidden="true">
+              <div
+                className="span-bar"
+                style={{ left: `${left}%`, width: `${width}%`, background: serviceColor(span.service, services) }}
+              />
+            </div>
+            <div className="span-duration">{formatDuration(span.durationUs)}</div>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
