@@ -6,10 +6,12 @@
 //! - [`shutdown`]: Ctrl-C and SIGTERM as a `CancellationToken`.
 //! - [`env`]: typed reads of environment variables for each binary's `Config`.
 //! - [`crash`]: crash points that tests arm to inject faults.
+//! - [`probe`]: `<binary> --health-check`, the container health probe.
 
 pub mod crash;
 pub mod env;
 pub mod grpc;
+pub mod probe;
 pub mod propagation;
 pub mod shutdown;
 pub mod telemetry;

@@ -8,6 +8,12 @@ use tracing_subscriber::{
     EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
+crate::env_names! {
+    /// What [`init`] reads: the log filter and the OTLP collector (every
+    /// binary reads these besides its own `Config`).
+    pub mod vars { RUST_LOG, OTEL_EXPORTER_OTLP_ENDPOINT }
+}
+
 /// Flushes and shuts the span exporter down when dropped.
 #[must_use = "dropping the guard shuts the exporter down"]
 pub struct Guard {
@@ -30,11 +36,11 @@ pub fn init(service: &'static str) -> anyhow::Result<Guard> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     // `RUST_LOG` says what is logged; spans are exported from `info` up
     // whatever it says, so a quiet log still gives whole traces.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env(vars::RUST_LOG).unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = tracing_subscriber::fmt::layer()
         .with_target(true)
         .with_filter(filter);
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+    let endpoint = std::env::var(vars::OTEL_EXPORTER_OTLP_ENDPOINT)
         .ok()
         .filter(|value| !value.is_empty());
     let Some(endpoint) = endpoint else {
