@@ -5,6 +5,25 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::Context;
 use orderflow_runtime::env;
 
+orderflow_runtime::env_names! {
+    /// Every variable [`Config::from_env`] reads; it reads only these.
+    pub mod vars {
+        GATEWAY_LISTEN_ADDR,
+        ORDERS_URL,
+        PAYMENTS_URL,
+        REQUEST_TIMEOUT_MS,
+        UPSTREAM_CONNECT_TIMEOUT_MS,
+        CORS_ALLOWED_ORIGINS,
+        BODY_LIMIT_BYTES,
+        BODY_READ_TIMEOUT_MS,
+    }
+}
+
+/// Every variable the gateway binary reads: its [`Config`] and telemetry.
+pub fn env_vars() -> Vec<&'static str> {
+    [vars::ALL, orderflow_runtime::telemetry::vars::ALL].concat()
+}
+
 /// Everything the gateway can be told. Tests build one directly.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -48,21 +67,24 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let defaults = Self::local();
         let origins = env::string_or(
-            "CORS_ALLOWED_ORIGINS",
+            vars::CORS_ALLOWED_ORIGINS,
             &defaults.cors_allowed_origins.join(","),
         );
         let config = Self {
-            listen_addr: env::or("GATEWAY_LISTEN_ADDR", defaults.listen_addr)?,
-            orders_url: env::string_or("ORDERS_URL", &defaults.orders_url),
-            payments_url: env::string_or("PAYMENTS_URL", &defaults.payments_url),
-            request_timeout: env::millis_or("REQUEST_TIMEOUT_MS", defaults.request_timeout)?,
+            listen_addr: env::or(vars::GATEWAY_LISTEN_ADDR, defaults.listen_addr)?,
+            orders_url: env::string_or(vars::ORDERS_URL, &defaults.orders_url),
+            payments_url: env::string_or(vars::PAYMENTS_URL, &defaults.payments_url),
+            request_timeout: env::millis_or(vars::REQUEST_TIMEOUT_MS, defaults.request_timeout)?,
             connect_timeout: env::millis_or(
-                "UPSTREAM_CONNECT_TIMEOUT_MS",
+                vars::UPSTREAM_CONNECT_TIMEOUT_MS,
                 defaults.connect_timeout,
             )?,
             cors_allowed_origins: parse_origins(&origins),
-            body_limit_bytes: env::or("BODY_LIMIT_BYTES", defaults.body_limit_bytes)?,
-            body_read_timeout: env::millis_or("BODY_READ_TIMEOUT_MS", defaults.body_read_timeout)?,
+            body_limit_bytes: env::or(vars::BODY_LIMIT_BYTES, defaults.body_limit_bytes)?,
+            body_read_timeout: env::millis_or(
+                vars::BODY_READ_TIMEOUT_MS,
+                defaults.body_read_timeout,
+            )?,
         };
         config.validate()?;
         Ok(config)

@@ -5,6 +5,10 @@ use gateway::{App, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if orderflow_runtime::probe::requested() {
+        let config = Config::from_env().context("reading the gateway configuration")?;
+        return orderflow_runtime::probe::http(config.listen_addr, "/readyz").await;
+    }
     let _telemetry = orderflow_runtime::telemetry::init("gateway", env!("CARGO_PKG_VERSION"))?;
     let config = Config::from_env().context("reading the gateway configuration")?;
     tracing::info!(

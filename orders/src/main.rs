@@ -1,11 +1,15 @@
 //! The orders service binary: config from the environment, then the app.
 
 use anyhow::Context;
-use orderflow_runtime::{shutdown, telemetry};
+use orderflow_runtime::{probe, shutdown, telemetry};
 use orders::{App, config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if probe::requested() {
+        let config = config::from_env().context("reading configuration")?;
+        return probe::grpc(config.grpc_addr).await;
+    }
     let _telemetry = telemetry::init("orders", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
     let app = App::build(config)

@@ -1,5 +1,5 @@
 //! `cargo xtask test` (and `bench`): installs what is missing (Kafka's jars,
-//! Jaeger, grpcurl, cargo-nextest), starts a throwaway PostgreSQL cluster,
+//! Jaeger, the Compose schema, grpcurl, cargo-nextest), starts a throwaway PostgreSQL cluster,
 //! Kafka broker and Jaeger (unless DATABASE_URL / KAFKA_BROKERS / JAEGER_*
 //! name existing ones), runs every test with cargo-nextest, and stops
 //! everything afterwards, also on failure or Ctrl-C.
@@ -43,6 +43,11 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
         install::ensure_jaeger()?;
     }
     let mut env: Vec<(&str, String)> = Vec::new();
+    let schema = install::ensure_compose_schema()?;
+    env.push((
+        "ORDERFLOW_COMPOSE_SCHEMA",
+        schema.to_string_lossy().into_owned(),
+    ));
     if let Some(scripts) = tools::ensure_grpcurl()? {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let joined =

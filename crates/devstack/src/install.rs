@@ -4,6 +4,9 @@
 //! - Apache Kafka: its jars, fetched from Maven Central by Maven from the POM
 //!   in `crates/devstack/kafka/` (`mvn dependency:copy-dependencies`).
 //! - Jaeger: built by Go from the module in `crates/devstack/jaeger/`.
+//! - The Compose Specification's JSON schema, which the tests check
+//!   `compose.yaml` against: taken from the compose-go module (the one
+//!   `docker compose` validates with) that the Go module proxy serves.
 //!
 //! Each lands in a folder named by its version, written under a temporary
 //! name and renamed when complete, so an interrupted install is redone.
@@ -21,6 +24,12 @@ use anyhow::{Context, bail};
 pub const KAFKA_VERSION: &str = "4.1.1";
 /// The Jaeger version the project runs.
 pub const JAEGER_VERSION: &str = "v1.76.0";
+
+/// The compose-go module whose `schema/compose-spec.json` `compose.yaml` is
+/// validated against.
+pub const COMPOSE_GO_MODULE: &str = "github.com/compose-spec/compose-go/v2";
+/// Its version (`go mod download -json …@latest` named it when pinned).
+pub const COMPOSE_GO_VERSION: &str = "v2.16.2";
 
 const KAFKA_POM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kafka/pom.xml");
 const JAEGER_MODULE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/jaeger");
@@ -148,6 +157,51 @@ pub fn ensure_jaeger() -> anyhow::Result<PathBuf> {
         .with_context(|| format!("moving Jaeger to {}", binary.display()))?;
     eprintln!("devstack: Jaeger built in {:.0?}", started.elapsed());
     Ok(binary)
+}
+
+/// The Compose Specification's JSON schema, fetched once by `go mod download`
+/// (which checks the module against the Go checksum database) and copied
+/// into the cache.
+pub fn ensure_compose_schema() -> anyhow::Result<PathBuf> {
+    let schema = cache_dir().join(format!("compose-spec-{COMPOSE_GO_VERSION}.json"));
+    if schema.is_file() {
+        return Ok(schema);
+    }
+    require(
+        "go",
+        &["version"],
+        "Go 1.24 or newer (https://go.dev/doc/install, or Debian's golang)",
+    )?;
+    let module = format!("{COMPOSE_GO_MODULE}@{COMPOSE_GO_VERSION}");
+    eprintln!("devstack: fetching the Compose Specification's schema from {module}");
+    let output = Command::new("go")
+        .args(["mod", "download", "-json", &module])
+        // Outside any module, so no go.mod around here is consulted.
+        .current_dir(std::env::temp_dir())
+        .env("GOTOOLCHAIN", "local")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running go mod download")?;
+    if !output.status.success() {
+        bail!(
+            "go mod download {module} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    let info: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("reading go mod download's answer")?;
+    let dir = info["Dir"]
+        .as_str()
+        .with_context(|| format!("go mod download named no Dir for {module}: {info}"))?;
+    let source = Path::new(dir).join("schema").join("compose-spec.json");
+    let folder = schema.parent().context("the cache folder")?;
+    fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    let partial = schema.with_extension("partial");
+    fs::copy(&source, &partial).with_context(|| format!("copying {}", source.display()))?;
+    fs::rename(&partial, &schema).with_context(|| format!("writing {}", schema.display()))?;
+    Ok(schema)
 }
 
 fn kafka_libs_dir() -> PathBuf {

@@ -4,6 +4,30 @@ use std::time::Duration;
 
 use orderflow_runtime::env;
 
+orderflow_runtime::env_names! {
+    /// Every variable [`ServiceConfig::from_env`] (with
+    /// [`MessagingConfig::from_env`]) reads; the loaders read only these.
+    pub mod vars {
+        KAFKA_BROKERS,
+        TOPIC_PARTITIONS,
+        OUTBOX_BATCH_SIZE,
+        OUTBOX_POLL_INTERVAL_MS,
+        KAFKA_MESSAGE_TIMEOUT_MS,
+        KAFKA_FETCH_WAIT_MS,
+        OUTBOX_RETENTION_SECS,
+        INBOX_RETENTION_SECS,
+        RETENTION_INTERVAL_SECS,
+        GRPC_LISTEN_ADDR,
+        DATABASE_URL,
+        DATABASE_MAX_CONNECTIONS,
+        PAYMENT_REQUESTED_TOPIC,
+        PAYMENT_RESULT_TOPIC,
+        CONSUMER_GROUP,
+        CRASH_POINTS,
+        IDEMPOTENCY_RETENTION_SECS,
+    }
+}
+
 /// librdkafka's own default for `fetch.wait.max.ms`.
 const FETCH_WAIT_MS: u64 = 500;
 
@@ -41,21 +65,30 @@ pub struct MessagingConfig {
 impl MessagingConfig {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            brokers: env::required("KAFKA_BROKERS")?,
-            partitions: env::or("TOPIC_PARTITIONS", 3)?,
-            batch_size: env::or("OUTBOX_BATCH_SIZE", 100)?,
-            poll_interval: env::millis_or("OUTBOX_POLL_INTERVAL_MS", Duration::from_secs(1))?,
-            message_timeout: env::millis_or("KAFKA_MESSAGE_TIMEOUT_MS", Duration::from_secs(10))?,
+            brokers: env::required(vars::KAFKA_BROKERS)?,
+            partitions: env::or(vars::TOPIC_PARTITIONS, 3)?,
+            batch_size: env::or(vars::OUTBOX_BATCH_SIZE, 100)?,
+            poll_interval: env::millis_or(vars::OUTBOX_POLL_INTERVAL_MS, Duration::from_secs(1))?,
+            message_timeout: env::millis_or(
+                vars::KAFKA_MESSAGE_TIMEOUT_MS,
+                Duration::from_secs(10),
+            )?,
             fetch_wait: env::millis_or(
-                "KAFKA_FETCH_WAIT_MS",
+                vars::KAFKA_FETCH_WAIT_MS,
                 Duration::from_millis(FETCH_WAIT_MS),
             )?,
-            outbox_retention: env::secs_or("OUTBOX_RETENTION_SECS", Duration::from_secs(86_400))?,
+            outbox_retention: env::secs_or(
+                vars::OUTBOX_RETENTION_SECS,
+                Duration::from_secs(86_400),
+            )?,
             inbox_retention: env::secs_or(
-                "INBOX_RETENTION_SECS",
+                vars::INBOX_RETENTION_SECS,
                 Duration::from_secs(14 * 86_400),
             )?,
-            retention_interval: env::secs_or("RETENTION_INTERVAL_SECS", Duration::from_secs(600))?,
+            retention_interval: env::secs_or(
+                vars::RETENTION_INTERVAL_SECS,
+                Duration::from_secs(600),
+            )?,
             retained: Vec::new(),
         })
     }
@@ -110,24 +143,24 @@ impl ServiceConfig {
     pub fn from_env(port: u16, group: &str) -> anyhow::Result<Self> {
         Ok(Self {
             grpc_addr: env::or(
-                "GRPC_LISTEN_ADDR",
+                vars::GRPC_LISTEN_ADDR,
                 std::net::SocketAddr::from(([0, 0, 0, 0], port)),
             )?,
-            database_url: env::required("DATABASE_URL")?,
-            database_max_connections: env::or("DATABASE_MAX_CONNECTIONS", 10)?,
+            database_url: env::required(vars::DATABASE_URL)?,
+            database_max_connections: env::or(vars::DATABASE_MAX_CONNECTIONS, 10)?,
             messaging: MessagingConfig::from_env()?,
             payment_requested_topic: env::string_or(
-                "PAYMENT_REQUESTED_TOPIC",
+                vars::PAYMENT_REQUESTED_TOPIC,
                 "payments.requested",
             ),
-            payment_result_topic: env::string_or("PAYMENT_RESULT_TOPIC", "payments.results"),
-            consumer_group: env::string_or("CONSUMER_GROUP", group),
+            payment_result_topic: env::string_or(vars::PAYMENT_RESULT_TOPIC, "payments.results"),
+            consumer_group: env::string_or(vars::CONSUMER_GROUP, group),
             crash_points: orderflow_runtime::crash::CrashPoints::parse(&env::string_or(
-                "CRASH_POINTS",
+                vars::CRASH_POINTS,
                 "",
             ))?,
             idempotency_retention: env::secs_or(
-                "IDEMPOTENCY_RETENTION_SECS",
+                vars::IDEMPOTENCY_RETENTION_SECS,
                 Duration::from_secs(86_400),
             )?,
         })

@@ -45,3 +45,31 @@ pub fn millis_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
 pub fn secs_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
     or(name, default.as_secs()).map(Duration::from_secs)
 }
+
+/// Declares the environment variables a binary reads, once: a constant per
+/// name (the loader reads through these) and `ALL`, the list that
+/// `compose.yaml` is checked against. A name the loader uses is in the list
+/// because it exists only as one of these constants.
+///
+/// ```
+/// orderflow_runtime::env_names! {
+///     /// What the example reads.
+///     pub mod vars { EXAMPLE_ADDR, EXAMPLE_TIMEOUT_MS }
+/// }
+/// assert_eq!(vars::EXAMPLE_ADDR, "EXAMPLE_ADDR");
+/// assert_eq!(vars::ALL, ["EXAMPLE_ADDR", "EXAMPLE_TIMEOUT_MS"]);
+/// ```
+#[macro_export]
+macro_rules! env_names {
+    ($(#[$meta:meta])* $vis:vis mod $module:ident { $($name:ident),* $(,)? }) => {
+        $(#[$meta])*
+        $vis mod $module {
+            $(
+                #[doc = concat!("`", stringify!($name), "`")]
+                pub const $name: &str = stringify!($name);
+            )*
+            /// Every name above, in order.
+            pub const ALL: &[&str] = &[$($name),*];
+        }
+    };
+}

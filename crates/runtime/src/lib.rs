@@ -8,11 +8,13 @@
 //! - [`env`]: typed reads of environment variables for each binary's `Config`.
 //! - [`db_span`]: database statements as client spans.
 //! - [`crash`]: crash points that tests arm to inject faults.
+//! - [`probe`]: `<binary> --health-check`, the container health probe.
 
 pub mod crash;
 pub mod db_span;
 pub mod env;
 pub mod grpc;
+pub mod probe;
 pub mod propagation;
 pub mod rpc_span;
 pub mod shutdown;

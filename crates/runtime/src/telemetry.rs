@@ -17,6 +17,12 @@ use tracing_subscriber::{
     EnvFilter, Layer, filter::LevelFilter, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
+crate::env_names! {
+    /// What [`init`] reads: the log filter and the OTLP collector (every
+    /// binary reads these besides its own `Config`).
+    pub mod vars { RUST_LOG, LOG_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT }
+}
+
 /// Flushes and shuts the span exporter down when dropped.
 #[must_use = "dropping the guard shuts the exporter down"]
 pub struct Guard {
@@ -45,7 +51,7 @@ pub enum LogFormat {
 impl LogFormat {
     /// `LOG_FORMAT`: `json`, or anything else for human-readable.
     fn from_env() -> Self {
-        match std::env::var("LOG_FORMAT") {
+        match std::env::var(vars::LOG_FORMAT) {
             Ok(value) if value.eq_ignore_ascii_case("json") => Self::Json,
             _ => Self::Human,
         }
@@ -64,7 +70,7 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
     );
     // `RUST_LOG` says what is logged; spans are exported from `info` up
     // whatever it says, so a quiet log still gives whole traces.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env(vars::RUST_LOG).unwrap_or_else(|_| EnvFilter::new("info"));
     let fmt = match LogFormat::from_env() {
         LogFormat::Human => tracing_subscriber::fmt::layer()
             .with_target(true)
@@ -78,7 +84,7 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
             .with_filter(filter)
             .boxed(),
     };
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+    let endpoint = std::env::var(vars::OTEL_EXPORTER_OTLP_ENDPOINT)
         .ok()
         .filter(|value| !value.is_empty());
     let resource = Resource::builder()
