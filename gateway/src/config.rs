@@ -1,6 +1,6 @@
 //! The gateway's configuration, read once from the environment in `main`.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use orderflow_runtime::env;
@@ -16,6 +16,11 @@ orderflow_runtime::env_names! {
         CORS_ALLOWED_ORIGINS,
         BODY_LIMIT_BYTES,
         BODY_READ_TIMEOUT_MS,
+        SSE_HEARTBEAT_MS,
+        SSE_MAX_SECS,
+        JAEGER_QUERY_URL,
+        JAEGER_UI_URL,
+        SPA_DIR,
     }
 }
 
@@ -46,6 +51,19 @@ pub struct Config {
     /// How long a request body may take to arrive in full once its headers
     /// have (`BODY_READ_TIMEOUT_MS`).
     pub body_read_timeout: Duration,
+    /// How often an event stream sends a heartbeat comment while it waits
+    /// (`SSE_HEARTBEAT_MS`).
+    pub sse_heartbeat: Duration,
+    /// The longest one event stream lasts (`SSE_MAX_SECS`).
+    pub sse_max_lifetime: Duration,
+    /// Jaeger's query API, e.g. `http://127.0.0.1:16686` (`JAEGER_QUERY_URL`);
+    /// without it the trace route answers 503 `TRACING_DISABLED`.
+    pub jaeger_query_url: Option<String>,
+    /// Jaeger's UI as the browser reaches it (`JAEGER_UI_URL`); each trace
+    /// then carries a link into it.
+    pub jaeger_ui_url: Option<String>,
+    /// A built single-page app to serve beside the API (`SPA_DIR`).
+    pub spa_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -60,6 +78,11 @@ impl Config {
             cors_allowed_origins: vec!["http://localhost:5173".to_owned()],
             body_limit_bytes: 64 * 1024,
             body_read_timeout: Duration::from_millis(5_000),
+            sse_heartbeat: Duration::from_millis(15_000),
+            sse_max_lifetime: Duration::from_secs(300),
+            jaeger_query_url: None,
+            jaeger_ui_url: None,
+            spa_dir: None,
         }
     }
 
@@ -85,6 +108,11 @@ impl Config {
                 vars::BODY_READ_TIMEOUT_MS,
                 defaults.body_read_timeout,
             )?,
+            sse_heartbeat: env::millis_or(vars::SSE_HEARTBEAT_MS, defaults.sse_heartbeat)?,
+            sse_max_lifetime: env::secs_or(vars::SSE_MAX_SECS, defaults.sse_max_lifetime)?,
+            jaeger_query_url: optional(vars::JAEGER_QUERY_URL),
+            jaeger_ui_url: optional(vars::JAEGER_UI_URL),
+            spa_dir: optional(vars::SPA_DIR).map(PathBuf::from),
         };
         config.validate()?;
         Ok(config)
@@ -108,6 +136,21 @@ impl Config {
             !self.body_read_timeout.is_zero(),
             "BODY_READ_TIMEOUT_MS must be above 0"
         );
+        anyhow::ensure!(
+            !self.sse_heartbeat.is_zero(),
+            "SSE_HEARTBEAT_MS must be above 0"
+        );
+        anyhow::ensure!(
+            !self.sse_max_lifetime.is_zero(),
+            "SSE_MAX_SECS must be above 0"
+        );
+        if let Some(dir) = &self.spa_dir {
+            anyhow::ensure!(
+                dir.join("index.html").is_file(),
+                "SPA_DIR: {} has no index.html",
+                dir.display()
+            );
+        }
         for origin in &self.cors_allowed_origins {
             axum::http::HeaderValue::from_str(origin).with_context(|| {
                 format!("CORS_ALLOWED_ORIGINS: {origin:?} is not a valid origin")
@@ -115,6 +158,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// An environment variable, when set and not empty.
+fn optional(name: &str) -> Option<String> {
+    Some(env::string_or(name, "")).filter(|value| !value.is_empty())
 }
 
 fn parse_origins(list: &str) -> Vec<String> {

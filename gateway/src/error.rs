@@ -55,6 +55,15 @@ pub enum ApiError {
         service: Service,
         status: tonic::Status,
     },
+    /// The trace route was asked, but `JAEGER_QUERY_URL` is not set.
+    #[error("tracing is off: this gateway has no JAEGER_QUERY_URL")]
+    TracingDisabled,
+    /// Jaeger's query API did not answer, or not with traces.
+    #[error("Jaeger's query API failed: {0:#}")]
+    TracingUnavailable(anyhow::Error),
+    /// Jaeger holds no trace of this order (yet: spans reach it in seconds).
+    #[error("no trace of order {0} was found; spans reach Jaeger within seconds, try again")]
+    TraceNotFound(uuid::Uuid),
     /// Anything else: a bug, or an answer the gateway cannot read.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -138,6 +147,11 @@ impl ApiError {
             Self::Rejected(status) => kind(*status, "INTERNAL"),
             Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
             Self::Upstream { status, .. } => kind_of_status(status),
+            Self::TracingDisabled => kind(StatusCode::SERVICE_UNAVAILABLE, "TRACING_DISABLED"),
+            Self::TracingUnavailable(_) => {
+                kind(StatusCode::SERVICE_UNAVAILABLE, "TRACING_UNAVAILABLE")
+            }
+            Self::TraceNotFound(_) => kind(StatusCode::NOT_FOUND, "TRACE_NOT_FOUND"),
             Self::Unexpected(_) => internal(),
         }
     }
@@ -173,6 +187,7 @@ impl ApiError {
                 }
                 _ => format!("the {service} service failed to handle the request"),
             },
+            Self::TracingUnavailable(_) => "Jaeger's query API is unavailable".to_owned(),
             Self::Unexpected(_) => "the gateway failed to handle the request".to_owned(),
             other => other.to_string(),
         }

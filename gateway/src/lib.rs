@@ -12,6 +12,8 @@
 //! - [`idempotency`]: the `Idempotency-Key` header and `Idempotent-Replayed` answers.
 //! - [`correlation`]: `X-Correlation-Id` and the request span.
 //! - [`upstream`]: the gRPC channels and the per-call rules.
+//! - [`state`]: what the handlers share; [`jaeger`]: Jaeger's query API (traces).
+//! - [`spa`]: the built single-page app, served when `SPA_DIR` is set.
 //! - [`openapi`]: `/openapi.json` and Swagger UI; [`constraints`]: the limits it states.
 
 pub mod body;
@@ -22,11 +24,14 @@ pub mod error;
 pub mod extract;
 pub mod fallback_problems;
 pub mod idempotency;
+pub mod jaeger;
 pub mod model;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod spa;
 pub mod startup;
+pub mod state;
 pub mod upstream;
 
 pub use config::Config;

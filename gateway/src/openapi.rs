@@ -6,7 +6,7 @@ use axum::Router;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{constraints, problem::Problem, routes, upstream::Upstreams};
+use crate::{constraints, problem::Problem, routes, state::AppState};
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
@@ -18,7 +18,8 @@ pub const SWAGGER_PATH: &str = "/swagger";
     info(
         title = "orderflow gateway",
         description = "The public REST API of orderflow. Orders are paid asynchronously: create \
-an order, then poll it until it is FINISHED or CANCELLED. Amounts are integers in minor units. \
+an order, then follow it until it is FINISHED or CANCELLED: poll it, or read its Server-Sent \
+Events at `/api/orders/{id}/events`. Amounts are integers in minor units. \
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`, a \
 `detail` and the request's `correlation_id`. Every response carries `X-Correlation-Id`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
@@ -35,7 +36,7 @@ struct ApiDoc;
 /// The documented routes and the document that describes them.
 /// The document states the constraints the handlers enforce
 /// ([`constraints`]).
-pub fn split() -> (Router<Upstreams>, utoipa::openapi::OpenApi) {
+pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut document) =
         utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(routes::documented())
@@ -50,7 +51,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// `/openapi.json` and Swagger UI showing it.
-pub fn swagger(document: utoipa::openapi::OpenApi) -> Router<Upstreams> {
+pub fn swagger(document: utoipa::openapi::OpenApi) -> Router<AppState> {
     SwaggerUi::new(SWAGGER_PATH)
         .url(DOCUMENT_PATH, document)
         .into()

@@ -26,8 +26,8 @@ use crate::{
     correlation,
     error::ApiError,
     extract::USER_ID_HEADER,
-    fallback_problems, idempotency, openapi, routes,
-    upstream::Upstreams,
+    fallback_problems, idempotency, openapi, routes, spa,
+    state::AppState,
 };
 
 /// A gateway bound to its address, ready to serve.
@@ -35,6 +35,8 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     local_addr: SocketAddr,
+    /// Ends the event streams when the gateway stops.
+    streams: CancellationToken,
 }
 
 impl App {
@@ -42,7 +44,8 @@ impl App {
     /// listener, so that [`App::local_addr`] is known before serving.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let router = router(&config)?;
+        let streams = CancellationToken::new();
+        let router = router_with(&config, streams.clone())?;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding {}", config.listen_addr))?;
@@ -51,6 +54,7 @@ impl App {
             listener,
             router,
             local_addr,
+            streams,
         })
     }
 
@@ -59,11 +63,17 @@ impl App {
         self.local_addr
     }
 
-    /// Serves until `shutdown` is cancelled, then lets requests in flight finish.
+    /// Serves until `shutdown` is cancelled, then lets requests in flight
+    /// finish; event streams end at once.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, "gateway listening");
+        let streams = self.streams;
+        let stopping = async move {
+            shutdown.cancelled().await;
+            streams.cancel();
+        };
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .with_graceful_shutdown(stopping)
             .await
             .context("serving HTTP")?;
         tracing::info!("gateway stopped");
@@ -75,7 +85,14 @@ impl App {
 /// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
 /// limit and read timeout), the request deadline, the extractors' body limit.
 pub fn router(config: &Config) -> anyhow::Result<Router> {
-    let upstreams = Upstreams::connect_lazy(config)?;
+    router_with(config, CancellationToken::new())
+}
+
+/// [`router`], with event streams that end when `streams` is cancelled.
+/// With `SPA_DIR`, the app is served for every path no route has (and `/`);
+/// without, `/` leads to Swagger UI.
+fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Router> {
+    let state = AppState::new(config, streams)?;
     let (api, document) = openapi::split();
     let layers = ServiceBuilder::new()
         .layer(middleware::from_fn(correlation::middleware))
@@ -96,12 +113,16 @@ pub fn router(config: &Config) -> anyhow::Result<Router> {
             deadline,
         ))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes));
+    let api = api.merge(openapi::swagger(document));
+    let api = match &config.spa_dir {
+        Some(dir) => api.fallback_service(spa::service(dir)),
+        None => api
+            .route("/", get(|| async { Redirect::temporary("/swagger/") }))
+            .fallback(routes::route_not_found),
+    };
     Ok(api
-        .merge(openapi::swagger(document))
-        .route("/", get(|| async { Redirect::temporary("/swagger/") }))
-        .fallback(routes::route_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .with_state(upstreams)
+        .with_state(state)
         .layer(layers))
 }
 

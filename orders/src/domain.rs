@@ -38,6 +38,11 @@ impl OrderStatus {
         }
     }
 
+    /// `FINISHED` and `CANCELLED` never change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Finished | Self::Cancelled)
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "NEW" => Some(Self::New),
@@ -182,5 +187,12 @@ mod tests {
             assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(OrderStatus::parse("PAID"), None);
+    }
+
+    #[test]
+    fn only_finished_and_cancelled_are_final() {
+        assert!(!OrderStatus::New.is_final());
+        assert!(OrderStatus::Finished.is_final());
+        assert!(OrderStatus::Cancelled.is_final());
     }
 }

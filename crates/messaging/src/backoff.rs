@@ -10,7 +10,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// How long to wait before the next attempt.
-    pub fn next(&mut self) -> Duration {
+    pub fn next_wait(&mut self) -> Duration {
         let wait = Duration::from_millis(100) * 2u32.saturating_pow(self.failures.min(6));
         self.failures = self.failures.saturating_add(1);
         wait.min(Duration::from_secs(5))
@@ -29,9 +29,9 @@ mod tests {
     #[test]
     fn waits_double_up_to_a_cap_and_reset() {
         let mut backoff = Backoff::default();
-        let waits: Vec<_> = (0..8).map(|_| backoff.next().as_millis()).collect();
+        let waits: Vec<_> = (0..8).map(|_| backoff.next_wait().as_millis()).collect();
         assert_eq!(waits, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
         backoff.reset();
-        assert_eq!(backoff.next().as_millis(), 100);
+        assert_eq!(backoff.next_wait().as_millis(), 100);
     }
 }

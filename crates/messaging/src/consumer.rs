@@ -121,7 +121,7 @@ impl<H: Handler> InboxConsumer<H> {
                     );
                     tokio::select! {
                         () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(backoff.next()) => continue,
+                        () = tokio::time::sleep(backoff.next_wait()) => continue,
                     }
                 }
             };
@@ -240,7 +240,7 @@ impl<H: Handler> InboxConsumer<H> {
                         .await;
                 }
                 Err(HandleError::Transient(error)) => {
-                    let wait = backoff.next();
+                    let wait = backoff.next_wait();
                     tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "applying the event failed");
                     tokio::select! {
                         () = shutdown.cancelled() => return None,
@@ -299,7 +299,7 @@ impl<H: Handler> InboxConsumer<H> {
             match producer.send(record, self.config.message_timeout).await {
                 Ok(_) => return Some(Outcome::DeadLettered),
                 Err((error, _)) => {
-                    let wait = backoff.next();
+                    let wait = backoff.next_wait();
                     tracing::warn!(%error, retry_in = ?wait, "dead-lettering failed");
                     tokio::select! {
                         () = shutdown.cancelled() => return None,

@@ -28,7 +28,7 @@ pub async fn connect(
             Ok(db) => return Ok(db),
             Err(error) if Instant::now() < deadline => {
                 tracing::warn!(%error, "database not reachable yet; retrying");
-                tokio::time::sleep(backoff.next()).await;
+                tokio::time::sleep(backoff.next_wait()).await;
             }
             Err(error) => return Err(error).context("connecting to the database"),
         }

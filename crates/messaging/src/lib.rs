@@ -13,7 +13,7 @@
 //! Records carry the event id, type, content type and W3C trace context in
 //! their headers ([`headers`]).
 
-mod backoff;
+pub mod backoff;
 pub mod config;
 pub mod consumer;
 pub mod database;

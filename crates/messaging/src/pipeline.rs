@@ -36,7 +36,7 @@ impl<H: Handler> Pipeline<H> {
         let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
         let mut backoff = Backoff::default();
         while let Err(error) = kafka::ensure_topics(&self.config, &topics).await {
-            let wait = backoff.next();
+            let wait = backoff.next_wait();
             tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "creating topics failed");
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),

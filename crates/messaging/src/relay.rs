@@ -150,7 +150,7 @@ impl Relay {
                 }
                 Err(error) => {
                     self.replace_producer_after_fatal_error();
-                    let wait = backoff.next();
+                    let wait = backoff.next_wait();
                     tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "outbox relay pass failed");
                     wait
                 }
@@ -237,13 +237,13 @@ async fn listen(db: DatabaseConnection, wake: std::sync::Arc<Notify>, shutdown: 
             Ok(listener) => listener,
             Err(error) => {
                 tracing::debug!(%error, "LISTEN connection failed; polling meanwhile");
-                tokio::time::sleep(backoff.next()).await;
+                tokio::time::sleep(backoff.next_wait()).await;
                 continue;
             }
         };
         if let Err(error) = listener.listen("outbox").await {
             tracing::debug!(%error, "LISTEN outbox failed; polling meanwhile");
-            tokio::time::sleep(backoff.next()).await;
+            tokio::time::sleep(backoff.next_wait()).await;
             continue;
         }
         backoff.reset();

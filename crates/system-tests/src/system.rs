@@ -128,10 +128,22 @@ impl TestSystem {
     /// Stops payments (as a crash would, offsets of unfinished work not
     /// committed) and starts it again on the same database and group.
     pub async fn restart_payments(&mut self, crash_points: CrashPoints) {
+        self.pause_payments().await;
+        self.payments_config.crash_points = crash_points;
+        self.resume_payments().await;
+    }
+
+    /// Stops payments gracefully: orders placed meanwhile stay `NEW` until
+    /// [`TestSystem::resume_payments`].
+    pub async fn pause_payments(&mut self) {
         if let Some(running) = self.payments_app.take() {
             running.stop().await;
         }
-        self.payments_config.crash_points = crash_points;
+    }
+
+    /// Starts payments again on the same database and group; it then pays
+    /// what was requested while it was stopped.
+    pub async fn resume_payments(&mut self) {
         let running = start_payments(self.payments_config.clone()).await;
         self.payments_addr = running.addr;
         self.payments = PaymentsServiceClient::new(channel(running.addr));
@@ -312,7 +324,7 @@ where
     }
 }
 
-async fn start_orders(config: orders::Config) -> Running {
+async fn start_orders(config: ServiceConfig) -> Running {
     let app = orders::App::build(config).await;
     spawn(app, orders::App::grpc_addr, orders::App::run_until_stopped).await
 }

@@ -1,19 +1,23 @@
 //! The HTTP routes: the REST API (documented in OpenAPI), the probes, and
 //! problem answers for paths and methods that do not exist.
 
+pub mod events;
 pub mod health;
 pub mod orders;
 pub mod payments;
+pub mod trace;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{error::ApiError, upstream::Upstreams};
+use crate::{error::ApiError, state::AppState};
 
 /// Every documented route, with its OpenAPI paths.
-pub fn documented() -> OpenApiRouter<Upstreams> {
+pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
+        .routes(routes!(events::order_events))
+        .routes(routes!(trace::order_trace))
         .routes(routes!(payments::create_account))
         .routes(routes!(payments::top_up))
         .routes(routes!(payments::get_balance))

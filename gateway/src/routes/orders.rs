@@ -107,10 +107,7 @@ pub async fn get_order(
     State(upstreams): State<Upstreams>,
     ApiPath(id): ApiPath,
 ) -> Result<Json<OrderView>, ApiError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::InvalidField {
-        field: "id".to_owned(),
-        detail: format!("order id {id:?} is not a UUID"),
-    })?;
+    let id = order_id(&id)?;
     let request = upstreams.request(GetOrderRequest { id: id.to_string() });
     let mut orders = upstreams.orders();
     let found = upstreams
@@ -118,6 +115,14 @@ pub async fn get_order(
         .await?;
     let order = found.order.context("GetOrder returned no order")?;
     Ok(Json(OrderView::try_from(order)?))
+}
+
+/// An order id from the path: a UUID.
+pub(crate) fn order_id(id: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(id).map_err(|_| ApiError::InvalidField {
+        field: "id".to_owned(),
+        detail: format!("order id {id:?} is not a UUID"),
+    })
 }
 
 /// The query of `GET /api/orders`.

@@ -6,17 +6,34 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestGateway;
 
-/// Every endpoint: method, path, whether it takes a JSON body, its success status.
-const ENDPOINTS: [(Method, &str, bool, &str); 8] = [
-    (Method::POST, "/api/orders", true, "202"),
-    (Method::GET, "/api/orders", false, "200"),
-    (Method::GET, "/api/orders/{id}", false, "200"),
-    (Method::POST, "/api/payments/account", true, "201"),
-    (Method::POST, "/api/payments/topup", true, "200"),
-    (Method::GET, "/api/payments/balance/{userId}", false, "200"),
-    (Method::GET, "/healthz", false, "200"),
-    (Method::GET, "/readyz", false, "200"),
+/// Every endpoint: method, path, whether it takes a JSON body, its success
+/// status and media type.
+const ENDPOINTS: [(Method, &str, bool, &str, &str); 10] = [
+    (Method::POST, "/api/orders", true, "202", JSON),
+    (Method::GET, "/api/orders", false, "200", JSON),
+    (Method::GET, "/api/orders/{id}", false, "200", JSON),
+    (
+        Method::GET,
+        "/api/orders/{id}/events",
+        false,
+        "200",
+        EVENT_STREAM,
+    ),
+    (Method::GET, "/api/orders/{id}/trace", false, "200", JSON),
+    (Method::POST, "/api/payments/account", true, "201", JSON),
+    (Method::POST, "/api/payments/topup", true, "200", JSON),
+    (
+        Method::GET,
+        "/api/payments/balance/{userId}",
+        false,
+        "200",
+        JSON,
+    ),
+    (Method::GET, "/healthz", false, "200", JSON),
+    (Method::GET, "/readyz", false, "200", JSON),
 ];
+const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "text/event-stream";
 
 /// The properties of `schema`, following its `$ref`.
 fn properties(schema: &Schema, spec: &oas3::Spec) -> Vec<String> {
@@ -46,7 +63,7 @@ async fn the_openapi_document_validates_and_lists_every_endpoint_with_its_schema
     assert_eq!((version.major, version.minor), (3, 1));
     assert_eq!(spec.operations().count(), ENDPOINTS.len());
 
-    for (method, path, has_body, success) in ENDPOINTS {
+    for (method, path, has_body, success, media) in ENDPOINTS {
         let operation = spec
             .operation(&method, path)
             .unwrap_or_else(|| panic!("{method} {path} is not documented"));
@@ -54,10 +71,7 @@ async fn the_openapi_document_validates_and_lists_every_endpoint_with_its_schema
         let ok = responses
             .get(success)
             .unwrap_or_else(|| panic!("{method} {path} documents no {success}"));
-        let schema = ok.content["application/json"]
-            .schema
-            .as_ref()
-            .expect("a schema");
+        let schema = ok.content[media].schema.as_ref().expect("a schema");
         assert!(
             !properties(schema, &spec).is_empty(),
             "{method} {path}: empty answer"

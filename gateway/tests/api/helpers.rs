@@ -85,6 +85,18 @@ impl TestGateway {
         Self::spawn(&orders, &payments, Some(system)).await
     }
 
+    /// The gateway with `config` (its service URLs replaced) in front of
+    /// freshly started orders and payments services.
+    pub async fn start_with(config: Config) -> Self {
+        let system = TestSystem::start().await;
+        let config = Config {
+            orders_url: format!("http://{}", system.orders_addr),
+            payments_url: format!("http://{}", system.payments_addr),
+            ..config
+        };
+        Self::spawn_with(config, Some(system)).await
+    }
+
     /// The gateway pointed at ports where nothing listens.
     pub async fn without_services() -> Self {
         let closed = closed_port_url();
@@ -146,6 +158,13 @@ impl TestGateway {
     pub fn system(&self) -> &TestSystem {
         self.system
             .as_ref()
+            .expect("the gateway was started with services")
+    }
+
+    /// The services behind the gateway, to pause and resume payments.
+    pub fn system_mut(&mut self) -> &mut TestSystem {
+        self.system
+            .as_mut()
             .expect("the gateway was started with services")
     }
 

@@ -5,6 +5,7 @@
 mod bad_input;
 mod bodies;
 mod docs;
+mod events;
 mod helpers;
 mod idempotency;
 mod killed_gateway;
@@ -13,5 +14,8 @@ mod payments;
 mod problems_everywhere;
 mod proxy;
 mod raw_http;
+mod spa;
 mod spa_contract;
+mod sse;
+mod trace;
 mod upstreams;

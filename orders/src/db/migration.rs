@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateOrders),
             Box::new(CreateIdempotencyKeys),
             Box::new(AddOrderTrace),
+            Box::new(NotifyOrderStatus),
         ]
     }
 }
@@ -86,6 +87,49 @@ CREATE INDEX orders_by_user ON orders (user_id, created_at DESC, id DESC);
         manager
             .get_connection()
             .execute_unprepared("DROP TABLE orders")
+            .await?;
+        Ok(())
+    }
+}
+
+/// Every change of an order's status notifies `order_status` with the
+/// order's id, in the transaction of the change (PostgreSQL delivers it at
+/// commit), whichever code made the change. `WatchOrder` listens to it.
+struct NotifyOrderStatus;
+
+impl MigrationName for NotifyOrderStatus {
+    fn name(&self) -> &str {
+        "m0004_notify_order_status"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for NotifyOrderStatus {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+CREATE FUNCTION order_status_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('order_status', NEW.id::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER order_status_changed AFTER UPDATE OF status ON orders
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION order_status_notify();
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP TRIGGER order_status_changed ON orders; DROP FUNCTION order_status_notify();",
+            )
             .await?;
         Ok(())
     }

@@ -3,16 +3,20 @@
 pub(crate) mod convert;
 mod status;
 
+use std::pin::Pin;
+
 use orderflow_domain::UserId;
 use orderflow_proto::orders::v1::{
     self as api, CreateOrderRequest, CreateOrderResponse, GetOrderRequest, GetOrderResponse,
-    ListOrdersRequest, ListOrdersResponse,
+    ListOrdersRequest, ListOrdersResponse, WatchOrderRequest, WatchOrderResponse,
 };
+use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status};
 
 use crate::{
     domain::{Invalid, PageRequest},
     ordering::Ordering,
+    watching::Watching,
 };
 
 pub use api::orders_service_server::OrdersServiceServer;
@@ -20,7 +24,11 @@ pub use api::orders_service_server::OrdersServiceServer;
 /// The gRPC face of the orders service.
 pub struct OrdersApi {
     pub ordering: Ordering,
+    pub watching: Watching,
 }
+
+/// The states `WatchOrder` streams.
+type OrderStates = Pin<Box<dyn Stream<Item = Result<WatchOrderResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl api::orders_service_server::OrdersService for OrdersApi {
@@ -46,6 +54,24 @@ impl api::orders_service_server::OrdersService for OrdersApi {
         Ok(Response::new(GetOrderResponse {
             order: Some(convert::order(order)),
         }))
+    }
+
+    type WatchOrderStream = OrderStates;
+
+    async fn watch_order(
+        &self,
+        request: Request<WatchOrderRequest>,
+    ) -> Result<Response<OrderStates>, Status> {
+        let id = convert::order_id(&request.into_inner().id)?;
+        let states = self.watching.watch(id).await?;
+        let stream = ReceiverStream::new(states).map(|state| {
+            state
+                .map(|order| WatchOrderResponse {
+                    order: Some(convert::order(order)),
+                })
+                .map_err(Status::from)
+        });
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn list_orders(

@@ -1,0 +1,61 @@
+//! What the handlers share: the services' channels, the event streams'
+//! rules, and Jaeger's query API. Handlers take the part they need
+//! (`State<Upstreams>`, `State<StreamRules>`, …).
+
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Config, jaeger::Jaeger, upstream::Upstreams};
+
+/// The router's state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub upstreams: Upstreams,
+    pub streams: StreamRules,
+    /// `None` when tracing is off (no `JAEGER_QUERY_URL`).
+    pub jaeger: Option<Jaeger>,
+}
+
+/// How event streams behave.
+#[derive(Clone, Debug)]
+pub struct StreamRules {
+    pub heartbeat: Duration,
+    pub max_lifetime: Duration,
+    /// Cancelled when the gateway stops, which ends every stream so that
+    /// the graceful shutdown does not wait for them.
+    pub stop: CancellationToken,
+}
+
+impl AppState {
+    pub fn new(config: &Config, stop: CancellationToken) -> anyhow::Result<Self> {
+        Ok(Self {
+            upstreams: Upstreams::connect_lazy(config)?,
+            streams: StreamRules {
+                heartbeat: config.sse_heartbeat,
+                max_lifetime: config.sse_max_lifetime,
+                stop,
+            },
+            jaeger: Jaeger::from_config(config)?,
+        })
+    }
+}
+
+impl FromRef<AppState> for Upstreams {
+    fn from_ref(state: &AppState) -> Self {
+        state.upstreams.clone()
+    }
+}
+
+impl FromRef<AppState> for StreamRules {
+    fn from_ref(state: &AppState) -> Self {
+        state.streams.clone()
+    }
+}
+
+impl FromRef<AppState> for Option<Jaeger> {
+    fn from_ref(state: &AppState) -> Self {
+        state.jaeger.clone()
+    }
+}

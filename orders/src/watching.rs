@@ -1,0 +1,110 @@
+//! Following one order until it is final: its state now, then each change,
+//! woken by [`OrderChanges`] (no polling), for a bounded time.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::{sync::mpsc, time::Instant};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{
+    changes::{Change, OrderChanges, Subscription},
+    db,
+    domain::Order,
+    error::OrderError,
+};
+
+/// How many states may wait for a slow client; the watch waits for it.
+const BUFFER: usize = 4;
+
+/// Watches orders.
+#[derive(Clone, Debug)]
+pub struct Watching {
+    pub db: DatabaseConnection,
+    pub changes: OrderChanges,
+    /// The longest one watch lasts (`WATCH_MAX_SECS`).
+    pub max_lifetime: Duration,
+    /// Ends every watch (the server is stopping).
+    pub shutdown: CancellationToken,
+}
+
+/// The states of one watched order, first the current one. The channel
+/// closes after a final state, at the end of the watch's lifetime, or at
+/// shutdown; an error is the last item.
+pub type States = mpsc::Receiver<Result<Order, OrderError>>;
+
+impl Watching {
+    /// Starts watching order `id`; [`OrderError::NotFound`] before anything
+    /// is sent when there is none.
+    pub async fn watch(&self, id: Uuid) -> Result<States, OrderError> {
+        // Subscribe first: a change committed after the read below is then
+        // announced to this subscription.
+        let changes = self.changes.subscribe();
+        let first = db::orders::find(&self.db, id)
+            .await?
+            .ok_or(OrderError::NotFound(id))?;
+        let (states, receiver) = mpsc::channel(BUFFER);
+        let watch = Watch {
+            db: self.db.clone(),
+            id,
+            changes,
+            states,
+            until: Instant::now() + self.max_lifetime,
+            shutdown: self.shutdown.clone(),
+        };
+        tokio::spawn(watch.run(first));
+        Ok(receiver)
+    }
+}
+
+/// One watch in progress.
+struct Watch {
+    db: DatabaseConnection,
+    id: Uuid,
+    changes: Subscription,
+    states: mpsc::Sender<Result<Order, OrderError>>,
+    until: Instant,
+    shutdown: CancellationToken,
+}
+
+impl Watch {
+    /// Sends `first`, then each different state, until a final one. Holds no
+    /// database connection while it waits.
+    async fn run(mut self, first: Order) {
+        let mut last = first.clone();
+        if self.states.send(Ok(first)).await.is_err() {
+            return;
+        }
+        while !last.status.is_final() {
+            let change = tokio::select! {
+                () = tokio::time::sleep_until(self.until) => return,
+                () = self.shutdown.cancelled() => return,
+                () = self.states.closed() => return,
+                change = self.changes.next() => change,
+            };
+            match change {
+                None => return,
+                Some(Change::Order(other)) if other != self.id => continue,
+                Some(Change::Order(_) | Change::Unknown) => {}
+            }
+            let now = match db::orders::find(&self.db, self.id).await {
+                Ok(Some(order)) => order,
+                Ok(None) => {
+                    let _ = self.states.send(Err(OrderError::NotFound(self.id))).await;
+                    return;
+                }
+                Err(error) => {
+                    let _ = self.states.send(Err(error.into())).await;
+                    return;
+                }
+            };
+            if now != last {
+                last = now.clone();
+                if self.states.send(Ok(now)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
