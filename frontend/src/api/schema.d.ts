@@ -45,6 +45,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The order's states as they happen: one `message` event per state, with
+         *     the same JSON as `GET /api/orders/{id}`, first the current one; the
+         *     stream closes after a final state (`FINISHED` or `CANCELLED`).
+         * @description While nothing changes, a `: heartbeat` comment is sent every
+         *     `SSE_HEARTBEAT_MS` (15 s). A stream lasts at most `SSE_MAX_SECS` (300 s)
+         *     and then closes while the order may still be `NEW`: connect again to go
+         *     on (the first event is again the current state). A failure after the
+         *     stream started is one `problem` event, a problem JSON, and the end.
+         *
+         *     `curl -N http://127.0.0.1:8080/api/orders/{id}/events`
+         */
+        get: operations["order_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders/{id}/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The order's trace: every span across the gateway, orders, Kafka and
+         *     payments, earliest first, as Jaeger has it, found by the `order_id`
+         *     the orders service records when it places the order. With
+         *     `JAEGER_UI_URL` set, `jaeger_url` links to the trace in Jaeger's UI.
+         *     Spans reach Jaeger a few seconds after the work: until then the answer
+         *     is a 404 `TRACE_NOT_FOUND`.
+         */
+        get: operations["order_trace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/payments/account": {
         parameters: {
             query?: never;
@@ -186,6 +238,12 @@ export interface components {
              */
             amount: number;
             /**
+             * @description The correlation id of the request that created the order (the
+             *     client's `X-Correlation-Id`, else the trace id); null like `trace_id`.
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            correlation_id?: string | null;
+            /**
              * Format: date-time
              * @description When the order was created (RFC 3339).
              * @example 2026-01-31T12:00:00.000Z
@@ -204,6 +262,13 @@ export interface components {
              */
             id: string;
             status: components["schemas"]["OrderStatus"];
+            /**
+             * @description The trace the order was created in (W3C trace id, 32 hex digits): its
+             *     whole way, payment included, in Jaeger. Null for orders created
+             *     before traces were recorded.
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            trace_id?: string | null;
             /**
              * Format: date-time
              * @description When the order last changed (RFC 3339).
@@ -238,6 +303,23 @@ export interface components {
          * @enum {string}
          */
         OrderStatus: "NEW" | "FINISHED" | "CANCELLED";
+        /** @description An order's trace. */
+        OrderTrace: {
+            /**
+             * @description The trace in Jaeger's UI, when `JAEGER_UI_URL` is configured.
+             * @example http://localhost:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            jaeger_url?: string | null;
+            /** @description The order the trace belongs to. */
+            order_id: string;
+            /** @description Every span of the trace, earliest first. */
+            spans: components["schemas"]["TraceSpan"][];
+            /**
+             * @description The W3C trace id (32 hex digits).
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            trace_id: string;
+        };
         /** @description An RFC 9457 problem details object. */
         Problem: {
             /**
@@ -297,6 +379,42 @@ export interface components {
              * @example alice
              */
             user_id?: string | null;
+        };
+        /** @description One span of a trace. */
+        TraceSpan: {
+            /**
+             * @description The span's attributes (e.g. `order_id`, `rpc.method`), without the
+             *     instrumentation's own (code locations, thread ids).
+             */
+            attributes: Record<string, never>;
+            /**
+             * Format: int64
+             * @description Duration in microseconds.
+             */
+            duration_us: number;
+            /** @description Whether the span recorded an error. */
+            error: boolean;
+            /**
+             * @description `server`, `client`, `producer`, `consumer` or `internal`.
+             * @example internal
+             */
+            kind: string;
+            /** @example place */
+            name: string;
+            /** @description The span it is part of; null for the trace's root. */
+            parent_id?: string | null;
+            /**
+             * @description The service that recorded it: `gateway`, `orders` or `payments`.
+             * @example orders
+             */
+            service: string;
+            /** @description The span id (16 hex digits). */
+            span_id: string;
+            /**
+             * Format: int64
+             * @description Start, in microseconds since the Unix epoch.
+             */
+            start_us: number;
         };
         /**
          * @description What one service's health check said.
@@ -460,6 +578,106 @@ export interface operations {
                 };
             };
             /** @description The orders service is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    order_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stream of `message` events, each an Order as JSON (`data: {…}`), closed after the final state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["Order"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The orders service is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    order_trace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The order's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order's trace */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderTrace"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND`: no such order; `TRACE_NOT_FOUND`: Jaeger has no trace of it (yet) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down */
             503: {
                 headers: {
                     [name: string]: unknown;
