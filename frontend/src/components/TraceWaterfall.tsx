@@ -1,8 +1,8 @@
-import type { Trace } from '../api/trace';
+import type { OrderTrace } from '../api/types';
 import { formatDuration, layoutWaterfall, serviceColor } from '../traceLayout';
 
 /** The spans as bars on one time axis, colored by service. */
-export function TraceWaterfall({ trace }: { trace: Trace }) {
+export function TraceWaterfall({ trace }: { trace: OrderTrace }) {
   const { bars, totalUs, services } = layoutWaterfall(trace.spans);
   return (
     <div className="waterfall">
@@ -19,13 +19,13 @@ export function TraceWaterfall({ trace }: { trace: Trace }) {
       </p>
       <ol className="spans">
         {bars.map(({ span, depth, left, width }) => (
-          <li key={span.spanId} className="span-row" data-testid="trace-span" data-service={span.service}>
+          <li key={span.span_id} className="span-row" data-testid="trace-span" data-service={span.service}>
             <div className="span-label" style={{ paddingLeft: `${Math.min(depth, 8) * 0.75}rem` }}>
               <span className="span-service" style={{ color: serviceColor(span.service, services) }}>
                 {span.service}
               </span>{' '}
               {span.name}
-              {span.kind && <span className="span-kind"> {span.kind.toLowerCase()}</span>}
+              <span className="span-kind"> {span.kind}</span>
             </div>
             <div className="span-track" aria-hidden="true">
               <div
@@ -33,7 +33,7 @@ export function TraceWaterfall({ trace }: { trace: Trace }) {
                 style={{ left: `${left}%`, width: `${width}%`, background: serviceColor(span.service, services) }}
               />
             </div>
-            <div className="span-duration">{formatDuration(span.durationUs)}</div>
+            <div className="span-duration">{formatDuration(span.duration_us)}</div>
           </li>
         ))}
       </ol>
