@@ -57,7 +57,7 @@ async function placeOrder(page, amount, description) {
   }
   if (!response.request().headers()['idempotency-key']) throw new Error('POST /api/orders was sent without an Idempotency-Key');
   const order = await response.json();
-  return { id: order.id, acceptedAt };
+  return { id: order.id, traceId: order.trace_id, acceptedAt };
 }
 
 function placedStatus(page, id) {
@@ -162,6 +162,10 @@ async function main() {
     await page.getByTestId('order-row').getByRole('link', { name: 'two coffees' }).click();
     await page.waitForURL(`**/orders/${paid.id}`);
     await page.locator('[data-testid="order-status"][data-status="FINISHED"]').waitFor();
+    if (paid.traceId) {
+      const shown = await page.getByTestId('trace-id').textContent();
+      if (shown !== paid.traceId) throw new Error(`the order page shows trace id ${shown}, the API said ${paid.traceId}`);
+    }
     const deadline = Date.now() + TIMEOUT;
     let services = [];
     for (;;) {

@@ -1,10 +1,10 @@
 // Lays out a trace as a waterfall: spans in tree order (parents before their
 // children, siblings by start), each bar placed by start and duration.
 
-import type { Span } from './api/trace';
+import type { TraceSpan } from './api/types';
 
 export interface Bar {
-  span: Span;
+  span: TraceSpan;
   depth: number;
   /** Percent of the trace's width. */
   left: number;
@@ -17,28 +17,29 @@ export interface Waterfall {
   services: string[];
 }
 
-export function layoutWaterfall(spans: Span[]): Waterfall {
+export function layoutWaterfall(spans: TraceSpan[]): Waterfall {
   if (spans.length === 0) return { bars: [], totalUs: 0, services: [] };
-  const start = Math.min(...spans.map((s) => s.startUs));
-  const end = Math.max(...spans.map((s) => s.startUs + s.durationUs));
+  const start = Math.min(...spans.map((s) => s.start_us));
+  const end = Math.max(...spans.map((s) => s.start_us + s.duration_us));
   const totalUs = Math.max(1, end - start);
-  const ids = new Set(spans.map((s) => s.spanId));
-  const children = new Map<string | undefined, Span[]>();
+  const ids = new Set(spans.map((s) => s.span_id));
+  const children = new Map<string | undefined, TraceSpan[]>();
   for (const span of spans) {
-    const parent = span.parentId && ids.has(span.parentId) ? span.parentId : undefined;
+    // A parent outside the trace (or none: the root) puts the span at the top.
+    const parent = span.parent_id && ids.has(span.parent_id) ? span.parent_id : undefined;
     children.set(parent, [...(children.get(parent) ?? []), span]);
   }
   const bars: Bar[] = [];
   const visit = (parent: string | undefined, depth: number) => {
-    const list = [...(children.get(parent) ?? [])].sort((a, b) => a.startUs - b.startUs);
+    const list = [...(children.get(parent) ?? [])].sort((a, b) => a.start_us - b.start_us);
     for (const span of list) {
       bars.push({
         span,
         depth,
-        left: ((span.startUs - start) / totalUs) * 100,
-        width: Math.max(0.5, (span.durationUs / totalUs) * 100),
+        left: ((span.start_us - start) / totalUs) * 100,
+        width: Math.max(0.5, (span.duration_us / totalUs) * 100),
       });
-      visit(span.spanId, depth + 1);
+      visit(span.span_id, depth + 1);
     }
   };
   visit(undefined, 0);

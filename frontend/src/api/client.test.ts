@@ -1,7 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createApiClient, unwrap } from './client';
 import { ApiError, describeError } from './problem';
-import { fetchTrace, isTracingDisabled, normalizeTrace } from './trace';
+import {
+  fetchTrace,
+  isTraceNotFound,
+  isTracingDisabled,
+  shouldRetryTrace,
+  traceRetryDelay,
+  TRACE_NOT_FOUND_RETRIES,
+} from './trace';
+import type { OrderTrace } from './types';
 
 function problemResponse(status: number, body: object, headers: Record<string, string> = {}) {
   return new Response(JSON.stringify(body), {
@@ -110,30 +118,66 @@ describe('the API client', () => {
   });
 });
 
+const problem = (status: number, code: string, detail = code) => ({
+  type: `urn:orderflow:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+  title: status === 404 ? 'Not Found' : 'Service Unavailable',
+  status,
+  code,
+  detail,
+});
+
 describe('the trace', () => {
-  it('reads spans whatever the casing of their fields, oldest first', () => {
-    const trace = normalizeTrace({
-      trace_id: 't-1',
-      jaeger_url: 'http://jaeger/trace/t-1',
-      spans: [
-        { service: 'orders', name: 'CreateOrder', kind: 'server', span_id: 'b', parent_id: 'a', start_us: 150, duration_us: 30, attributes: { 'rpc.method': 'CreateOrder' } },
-        { serviceName: 'gateway', operationName: 'POST /api/orders', spanID: 'a', startTime: 100, duration: 100, tags: [{ key: 'http.status_code', value: 202 }] },
-        { service: 'payments', name: 'broken' },
-      ],
-    });
-    expect(trace.traceId).toBe('t-1');
-    expect(trace.jaegerUrl).toBe('http://jaeger/trace/t-1');
-    expect(trace.spans.map((s) => [s.service, s.spanId, s.parentId])).toEqual([
-      ['gateway', 'a', undefined],
-      ['orders', 'b', 'a'],
-    ]);
-    expect(trace.spans[0]!.attributes).toEqual({ 'http.status_code': '202' });
+  const body: OrderTrace = {
+    order_id: '01a21490-5aef-71f7-8978-b3aedda61daf',
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    jaeger_url: 'http://localhost:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736',
+    spans: [
+      { span_id: 'a', parent_id: null, service: 'gateway', name: 'POST /api/orders', kind: 'server', start_us: 100, duration_us: 100, error: false, attributes: {} },
+      { span_id: 'b', parent_id: 'a', service: 'orders', name: 'place', kind: 'internal', start_us: 150, duration_us: 30, error: true, attributes: {} },
+    ],
+  };
+
+  it('is read through the typed client, as the gateway sends it', async () => {
+    const fetch = vi.fn(async (_req: Request) =>
+      new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }),
+    );
+    const trace = await fetchTrace('01a21490-5aef-71f7-8978-b3aedda61daf', clientWith(fetch as unknown as typeof globalThis.fetch));
+    expect(trace).toEqual(body);
+    expect(fetch.mock.calls[0]![0].url).toMatch(/\/api\/orders\/01a21490-5aef-71f7-8978-b3aedda61daf\/trace$/);
   });
 
   it('recognises tracing being off', async () => {
-    const fetch = async () =>
-      problemResponse(503, { type: 'urn:orderflow:problem:tracing-disabled', title: 'Service Unavailable', status: 503, code: 'TRACING_DISABLED', detail: 'tracing is off' });
-    const error = await caught(fetchTrace('o-1', fetch));
+    const client = clientWith(async () => problemResponse(503, problem(503, 'TRACING_DISABLED', 'tracing is off: this gateway has no JAEGER_QUERY_URL')));
+    const error = await caught(fetchTrace('o-1', client));
     expect(isTracingDisabled(error)).toBe(true);
+    expect(isTraceNotFound(error)).toBe(false);
+    expect(describeError(error)).toBe('tracing is off: this gateway has no JAEGER_QUERY_URL');
+  });
+
+  it('recognises a trace that has not reached Jaeger yet, apart from an unknown order', async () => {
+    const notYet = await caught(fetchTrace('o-1', clientWith(async () => problemResponse(404, problem(404, 'TRACE_NOT_FOUND')))));
+    expect(isTraceNotFound(notYet)).toBe(true);
+    const unknown = await caught(fetchTrace('o-1', clientWith(async () => problemResponse(404, problem(404, 'NOT_FOUND')))));
+    expect(isTraceNotFound(unknown)).toBe(false);
+    expect(unknown.code).toBe('NOT_FOUND');
+  });
+
+  it('asks again a few times for TRACE_NOT_FOUND, twice when Jaeger or the network fails, never otherwise', () => {
+    const error = (status: number, code: string) => new ApiError({ status, code, detail: code });
+    const tries = (e: unknown) => {
+      let retries = 0;
+      while (retries < 10 && shouldRetryTrace(retries, e)) retries += 1;
+      return retries;
+    };
+    expect(tries(error(404, 'TRACE_NOT_FOUND'))).toBe(TRACE_NOT_FOUND_RETRIES);
+    expect(tries(error(503, 'TRACING_UNAVAILABLE'))).toBe(2);
+    expect(tries(error(0, 'NETWORK'))).toBe(2);
+    expect(tries(error(503, 'TRACING_DISABLED'))).toBe(0);
+    expect(tries(error(404, 'NOT_FOUND'))).toBe(0);
+    expect(tries(error(400, 'INVALID_ARGUMENT'))).toBe(0);
+  });
+
+  it('waits 1 s, 2 s, then 4 s between tries', () => {
+    expect([0, 1, 2, 3, 4].map(traceRetryDelay)).toEqual([1000, 2000, 4000, 4000, 4000]);
   });
 });

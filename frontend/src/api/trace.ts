@@ -1,118 +1,45 @@
 // GET /api/orders/{id}/trace: the order's spans across the services, read
-// from Jaeger by the gateway. Its exact shape is new, so it is normalised
-// here from the field names it is likely to use.
+// from Jaeger by the gateway, through the typed client. The shapes are the
+// generated `OrderTrace` and `TraceSpan` (`./types`).
 
-import { ApiError, errorFromResponse, networkError } from './problem';
+import { api, unwrap, type ApiClient } from './client';
+import { ApiError } from './problem';
+import type { OrderTrace } from './types';
 
-export interface Span {
-  spanId: string;
-  parentId: string | undefined;
-  service: string;
-  name: string;
-  kind: string | undefined;
-  /** Microseconds since the epoch. */
-  startUs: number;
-  durationUs: number;
-  attributes: Record<string, string>;
-}
-
-export interface Trace {
-  traceId: string | undefined;
-  spans: Span[];
-  jaegerUrl: string | undefined;
-}
-
-type Raw = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function pick(raw: Raw, ...keys: string[]): unknown {
-  for (const key of keys) if (raw[key] !== undefined && raw[key] !== null) return raw[key];
-  return undefined;
-}
-
-function str(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number') return String(value);
-  return undefined;
-}
-
-function num(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
-  return undefined;
-}
-
-function attributes(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      if (isRecord(item)) {
-        const key = str(item.key);
-        if (key) out[key] = String(item.value ?? '');
-      }
-    }
-  } else if (isRecord(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      out[key] = typeof item === 'string' ? item : JSON.stringify(item);
-    }
-  }
-  return out;
-}
-
-function normalizeSpan(raw: unknown): Span | undefined {
-  if (!isRecord(raw)) return undefined;
-  const spanId = str(pick(raw, 'span_id', 'spanId', 'spanID', 'id'));
-  const startUs = num(pick(raw, 'start_us', 'start_time_us', 'startUs', 'start_time', 'startTime'));
-  const durationUs = num(pick(raw, 'duration_us', 'durationUs', 'duration'));
-  if (!spanId || startUs === undefined || durationUs === undefined) return undefined;
-  return {
-    spanId,
-    parentId: str(pick(raw, 'parent_id', 'parent_span_id', 'parentId', 'parentSpanId', 'parentSpanID')),
-    service: str(pick(raw, 'service', 'service_name', 'serviceName')) ?? 'unknown',
-    name: str(pick(raw, 'name', 'operation_name', 'operationName')) ?? '(unnamed)',
-    kind: str(pick(raw, 'kind', 'span_kind', 'spanKind')),
-    startUs,
-    durationUs,
-    attributes: attributes(pick(raw, 'attributes', 'tags')),
-  };
-}
-
-/** Reads the trace endpoint's answer; unknown or broken spans are dropped. */
-export function normalizeTrace(raw: unknown): Trace {
-  const body = isRecord(raw) ? raw : {};
-  const list = pick(body, 'spans');
-  const spans = (Array.isArray(list) ? list : [])
-    .map(normalizeSpan)
-    .filter((span): span is Span => span !== undefined)
-    .sort((a, b) => a.startUs - b.startUs);
-  return {
-    traceId: str(pick(body, 'trace_id', 'traceId', 'traceID')),
-    spans,
-    jaegerUrl: str(pick(body, 'jaeger_url', 'jaegerUrl')),
-  };
-}
-
-/** The code of the problem the gateway sends when tracing is off. */
+/** 503: the gateway has no Jaeger to ask (no `JAEGER_QUERY_URL`). */
 export const TRACING_DISABLED = 'TRACING_DISABLED';
+/** 404: the order exists but its spans have not reached Jaeger yet. */
+export const TRACE_NOT_FOUND = 'TRACE_NOT_FOUND';
 
-export async function fetchTrace(orderId: string, fetchImpl: typeof fetch = fetch): Promise<Trace> {
-  let response: Response;
-  try {
-    response = await fetchImpl(`/api/orders/${encodeURIComponent(orderId)}/trace`, {
-      headers: { accept: 'application/json' },
-    });
-  } catch (cause) {
-    throw networkError(cause);
-  }
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw errorFromResponse(response, body);
-  if (!isRecord(body)) throw errorFromResponse(response, undefined);
-  return normalizeTrace(body);
+export function fetchTrace(orderId: string, client: ApiClient = api): Promise<OrderTrace> {
+  return unwrap(client.GET('/api/orders/{id}/trace', { params: { path: { id: orderId } } }));
 }
 
 export function isTracingDisabled(error: unknown): boolean {
   return error instanceof ApiError && error.code === TRACING_DISABLED;
+}
+
+export function isTraceNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.code === TRACE_NOT_FOUND;
+}
+
+/** How many times TRACE_NOT_FOUND is asked again before it is shown. */
+export const TRACE_NOT_FOUND_RETRIES = 4;
+
+/**
+ * Whether to ask again after a failure (TanStack Query's `retry`:
+ * `failureCount` is 0 after the first failure). Spans are exported in batches within seconds, so TRACE_NOT_FOUND is worth a
+ * few more tries; tracing being off is an answer, and other 4xx will not
+ * change; anything else (Jaeger or the network failing) gets two more tries.
+ */
+export function shouldRetryTrace(failureCount: number, error: unknown): boolean {
+  if (isTraceNotFound(error)) return failureCount < TRACE_NOT_FOUND_RETRIES;
+  if (isTracingDisabled(error)) return false;
+  if (error instanceof ApiError && error.isClientError) return false;
+  return failureCount < 2;
+}
+
+/** The delay before the next try (`retryDelay`): 1 s, 2 s, then 4 s. */
+export function traceRetryDelay(failureCount: number): number {
+  return Math.min(4000, 1000 * 2 ** failureCount);
 }

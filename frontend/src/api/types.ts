@@ -1,19 +1,16 @@
-// The shapes the SPA works with, in one place. Generated ones come from the
-// OpenAPI schema; the rest (the event stream, the trace, fields added by other
-// work in flight) are read defensively so a changed shape degrades, not breaks.
+// The shapes the SPA works with, in one place, all generated from the
+// gateway's OpenAPI document (`openapi.json` → `schema.d.ts`).
 
 import type { components } from './schema';
 
 type Schemas = components['schemas'];
 
-/** An order, plus the ids tracing may add. */
-export type Order = Schemas['Order'] & {
-  trace_id?: string | null;
-  correlation_id?: string | null;
-};
+export type Order = Schemas['Order'];
 export type OrderStatus = Order['status'];
 export type OrderPage = Schemas['OrderPage'];
 export type Account = Schemas['Account'];
+export type OrderTrace = Schemas['OrderTrace'];
+export type TraceSpan = Schemas['TraceSpan'];
 
 /** FINISHED and CANCELLED never change again. */
 export function isFinal(status: OrderStatus): boolean {
@@ -26,7 +23,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const STATUSES: readonly OrderStatus[] = ['NEW', 'FINISHED', 'CANCELLED'];
 
-/** Reads one event of the order stream: the same JSON as GET /api/orders/{id}. */
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isOptionalString = (value: unknown) => value === undefined || value === null || typeof value === 'string';
+
+/**
+ * Reads the data of one event of `GET /api/orders/{id}/events`: exactly the
+ * Order JSON of `GET /api/orders/{id}`. Only the fields the SPA uses are
+ * checked; anything else gives `undefined`.
+ */
 export function parseOrderEvent(data: string): Order | undefined {
   let value: unknown;
   try {
@@ -34,9 +38,17 @@ export function parseOrderEvent(data: string): Order | undefined {
   } catch {
     return undefined;
   }
-  const order = isRecord(value) && isRecord(value.order) ? value.order : value;
-  if (!isRecord(order)) return undefined;
-  if (typeof order.id !== 'string') return undefined;
-  if (!STATUSES.includes(order.status as OrderStatus)) return undefined;
-  return order as Order;
+  if (!isRecord(value)) return undefined;
+  const ok =
+    isString(value.id) &&
+    isString(value.user_id) &&
+    STATUSES.includes(value.status as OrderStatus) &&
+    typeof value.amount === 'number' &&
+    isString(value.description) &&
+    isString(value.created_at) &&
+    isString(value.updated_at) &&
+    isOptionalString(value.failure_reason) &&
+    isOptionalString(value.trace_id) &&
+    isOptionalString(value.correlation_id);
+  return ok ? (value as Order) : undefined;
 }

@@ -41,18 +41,12 @@ export function OrderDetail({ id, onBack }: { id: string; onBack: () => void }) 
             <dd>{new Date(data.created_at).toLocaleString()}</dd>
             <dt>Updated</dt>
             <dd>{new Date(data.updated_at).toLocaleString()}</dd>
-            {data.correlation_id && (
-              <>
-                <dt>Correlation id</dt>
-                <dd><code data-testid="correlation-id">{data.correlation_id}</code></dd>
-              </>
-            )}
-            {data.trace_id && (
-              <>
-                <dt>Trace id</dt>
-                <dd><code>{data.trace_id}</code></dd>
-              </>
-            )}
+            <dt>Correlation id</dt>
+            <dd>
+              {data.correlation_id ? <code data-testid="correlation-id">{data.correlation_id}</code> : '(not recorded)'}
+            </dd>
+            <dt>Trace id</dt>
+            <dd>{data.trace_id ? <code data-testid="trace-id">{data.trace_id}</code> : '(not recorded)'}</dd>
           </dl>
         )}
       </section>

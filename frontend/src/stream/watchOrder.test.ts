@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ApiError } from '../api/problem';
 import type { Order } from '../api/types';
 import { backoffDelay, watchOrder, type EventSourceLike, type Transport } from './watchOrder';
 
@@ -18,10 +19,14 @@ class FakeEventSource implements EventSourceLike {
   close() {
     this.closed = true;
   }
-  emit(order: Order, type = 'message') {
-    const event = { data: JSON.stringify(order) } as MessageEvent<string>;
-    if (type === 'message') this.onmessage?.(event);
-    else this.listeners.get(type)?.(event);
+  /** A plain message event, as the gateway sends each state. */
+  emit(order: Order | string) {
+    const data = typeof order === 'string' ? order : JSON.stringify(order);
+    this.onmessage?.({ data } as MessageEvent<string>);
+  }
+  /** A named event (`event: <type>`). */
+  emitNamed(type: string, data: string) {
+    this.listeners.get(type)?.({ data } as MessageEvent<string>);
   }
   fail() {
     this.onerror?.(new Event('error'));
@@ -38,6 +43,8 @@ function order(status: Order['status'], failure_reason: string | null = null): O
     failure_reason,
     created_at: '2026-01-31T12:00:00.000Z',
     updated_at: '2026-01-31T12:00:00.000Z',
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    correlation_id: '4bf92f3577b34da6a3ce929d0e0e4736',
   };
 }
 
@@ -54,12 +61,14 @@ describe('watchOrder', () => {
     const seen: Order['status'][] = [];
     const transports: Transport[] = [];
     const pollErrors: unknown[] = [];
+    const streamProblems: ApiError[] = [];
     const stop = watchOrder(
       'o-1',
       {
         onOrder: (o) => seen.push(o.status),
         onTransport: (t) => transports.push(t),
         onPollError: (e) => pollErrors.push(e),
+        onStreamProblem: (e) => streamProblems.push(e),
       },
       {
         fetchOrder,
@@ -67,7 +76,7 @@ describe('watchOrder', () => {
         backoff,
       },
     );
-    return { seen, transports, pollErrors, stop };
+    return { seen, transports, pollErrors, streamProblems, stop };
   }
 
   it('follows the stream to the final state and closes it', () => {
@@ -76,7 +85,7 @@ describe('watchOrder', () => {
     const source = FakeEventSource.last!;
     expect(source.url).toBe('/api/orders/o-1/events');
     source.emit(order('NEW'));
-    source.emit(order('CANCELLED', 'INSUFFICIENT_FUNDS'), 'order');
+    source.emit(order('CANCELLED', 'INSUFFICIENT_FUNDS'));
     expect(seen).toEqual(['NEW', 'CANCELLED']);
     expect(transports).toEqual(['stream']);
     expect(source.closed).toBe(true);
@@ -84,11 +93,68 @@ describe('watchOrder', () => {
     expect(fetchOrder).not.toHaveBeenCalled();
   });
 
-  it('ignores events that are not an order', () => {
+  it('passes on the whole order of each event, ids included', () => {
+    const orders: Order[] = [];
+    watchOrder('o-1', { onOrder: (o) => orders.push(o) }, { fetchOrder: vi.fn(), eventSource: (url) => new FakeEventSource(url) });
+    FakeEventSource.last!.emit(order('FINISHED'));
+    expect(orders).toEqual([order('FINISHED')]);
+  });
+
+  it('ignores events that are not an order of this id', () => {
     const { seen } = start(vi.fn());
-    FakeEventSource.last!.onmessage?.({ data: 'not json' } as MessageEvent<string>);
-    FakeEventSource.last!.onmessage?.({ data: '{"hello":1}' } as MessageEvent<string>);
+    const source = FakeEventSource.last!;
+    source.emit('not json');
+    source.emit('{"hello":1}');
+    source.emit(JSON.stringify({ order: order('NEW') }));
+    source.emit(JSON.stringify({ ...order('NEW'), status: 'PAID' }));
+    source.emit(JSON.stringify({ ...order('NEW'), amount: '1250' }));
+    const { user_id: _, ...noUser } = order('NEW');
+    source.emit(JSON.stringify(noUser));
+    source.emit({ ...order('FINISHED'), id: 'o-2' });
     expect(seen).toEqual([]);
+    expect(source.closed).toBe(false);
+  });
+
+  it('accepts orders created before trace ids were recorded', () => {
+    const { seen } = start(vi.fn());
+    const { trace_id: _t, correlation_id: _c, ...old } = order('NEW');
+    FakeEventSource.last!.emit(JSON.stringify(old));
+    FakeEventSource.last!.emit({ ...order('NEW'), trace_id: null, correlation_id: null });
+    expect(seen).toEqual(['NEW', 'NEW']);
+  });
+
+  it('reports a problem event, closes the stream and polls', async () => {
+    const fetchOrder = vi.fn(async () => order('FINISHED'));
+    const { seen, transports, streamProblems } = start(fetchOrder);
+    const source = FakeEventSource.last!;
+    source.emit(order('NEW'));
+    source.emitNamed(
+      'problem',
+      JSON.stringify({
+        type: 'urn:orderflow:problem:unavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        code: 'UNAVAILABLE',
+        detail: 'the orders service is unavailable',
+        correlation_id: 'c-9',
+      }),
+    );
+    expect(source.closed).toBe(true);
+    expect(transports).toEqual(['stream', 'polling']);
+    expect(streamProblems.map((e) => [e.status, e.code, e.correlationId])).toEqual([[503, 'UNAVAILABLE', 'c-9']]);
+    // The end of the stream that follows changes nothing.
+    source.fail();
+    expect(transports).toEqual(['stream', 'polling']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(fetchOrder).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(['NEW', 'FINISHED']);
+  });
+
+  it('polls after a problem event it cannot read', () => {
+    const { transports, streamProblems } = start(vi.fn(async () => order('NEW')));
+    FakeEventSource.last!.emitNamed('problem', 'oops');
+    expect(transports).toEqual(['stream', 'polling']);
+    expect(streamProblems.map((e) => e.code)).toEqual(['BAD_RESPONSE']);
   });
 
   it('falls back to polling with backoff when the stream fails', async () => {

@@ -1,7 +1,15 @@
 // Follows one order until it is final: over Server-Sent Events first
 // (GET /api/orders/{id}/events), and by polling GET /api/orders/{id} with
-// backoff when the stream cannot be used (not supported, refused, dropped).
+// backoff when the stream cannot be used (not supported, refused, dropped,
+// or ended by a `problem` event).
+//
+// The stream: each state is a plain message event (no `event:` name) whose
+// data is the Order JSON; `: heartbeat` comments (EventSource drops them); a
+// failure after the start is one `event: problem` with a problem JSON, then
+// the end. The server closes after the final state, and EventSource would
+// reconnect by itself, so the watch closes it on a final state.
 
+import { ApiError, asProblem } from '../api/problem';
 import { isFinal, parseOrderEvent, type Order } from '../api/types';
 
 /** The part of `EventSource` used here, so tests can pass a fake. */
@@ -34,6 +42,8 @@ export interface WatchCallbacks {
   onTransport?(transport: Transport): void;
   /** A poll failed; polling goes on after the next delay. */
   onPollError?(error: unknown): void;
+  /** The stream ended with a `problem` event; polling follows. */
+  onStreamProblem?(error: ApiError): void;
 }
 
 export interface WatchDeps {
@@ -117,15 +127,36 @@ export function watchOrder(id: string, callbacks: WatchCallbacks, deps: WatchDep
     return stop;
   }
   callbacks.onTransport?.('stream');
-  const onEvent = (event: MessageEvent<string>) => {
+  source.onmessage = (event) => {
     const order = parseOrderEvent(event.data);
-    if (order) seen(order);
+    if (order && order.id === id) seen(order);
   };
-  source.onmessage = onEvent;
-  source.addEventListener('order', onEvent);
+  source.addEventListener('problem', (event) => {
+    if (stopped) return;
+    const problem = asProblem(parseJson(event.data));
+    callbacks.onStreamProblem?.(
+      problem
+        ? new ApiError({
+            status: problem.status,
+            code: problem.code,
+            detail: problem.detail,
+            correlationId: problem.correlation_id,
+          })
+        : new ApiError({ status: 0, code: 'BAD_RESPONSE', detail: 'the event stream failed without details' }),
+    );
+    fallBackToPolling();
+  });
   // The stream ends only after a final state, which stops the watch first;
   // any error before that (refused, dropped, a proxy closing it) means
   // polling from now on, rather than EventSource's silent reconnects.
   source.onerror = () => fallBackToPolling();
   return stop;
+}
+
+function parseJson(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
 }
