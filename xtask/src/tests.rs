@@ -93,6 +93,16 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
         None
     };
 
+    if matches!(runner, Runner::Benches) {
+        // Benchmarks that run the real services want their release builds.
+        let built = tools::cargo()
+            .args(["build", "--release", "--workspace", "--bins"])
+            .status()
+            .context("building the release binaries")?;
+        if !built.success() {
+            anyhow::bail!("building the release binaries failed with {built}");
+        }
+    }
     if matches!(runner, Runner::Tests) {
         // The SPA's own checks, then its build and Chromium for the
         // end-to-end spec, which drives `cargo xtask run --debug`.

@@ -56,10 +56,12 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn command(name: &str, jaeger: &TestJaeger) -> Command {
+fn command(name: &str, jaeger: Option<&TestJaeger>) -> Command {
     let mut command = Command::new(binary(name));
+    if let Some(jaeger) = jaeger {
+        command.env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint);
+    }
     command
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -68,13 +70,20 @@ fn command(name: &str, jaeger: &TestJaeger) -> Command {
 }
 
 impl TracedStack {
+    /// The three services, exporting their spans to the tests' Jaeger.
     pub async fn start() -> Self {
+        Self::start_with(Some(TestJaeger::from_env())).await
+    }
+
+    /// The three services, exporting to `jaeger` (or to nothing: spans are
+    /// still made, for the trace ids, but go nowhere).
+    pub async fn start_with(jaeger: Option<TestJaeger>) -> Self {
         let env = TestEnv::from_env();
-        let jaeger = TestJaeger::from_env();
+        let jaeger = jaeger.as_ref();
         let requested = unique_name("payments.requested");
         let results = unique_name("payments.results");
         let service = |name: &str, port: u16, database: String| {
-            let mut command = command(name, &jaeger);
+            let mut command = command(name, jaeger);
             command
                 .env("DATABASE_URL", database)
                 .env("KAFKA_BROKERS", env.kafka_brokers())
@@ -95,7 +104,7 @@ impl TracedStack {
             service("orders", orders_port, orders_db),
             service("payments", payments_port, payments_db),
         ];
-        let mut gateway = command("gateway", &jaeger);
+        let mut gateway = command("gateway", jaeger);
         gateway
             .env("GATEWAY_LISTEN_ADDR", format!("127.0.0.1:{gateway_port}"))
             .env("ORDERS_URL", format!("http://127.0.0.1:{orders_port}"))
