@@ -93,20 +93,19 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
         None
     };
 
+    let root = tools::workspace_root();
     if matches!(runner, Runner::Benches) {
         // Benchmarks that run the real services want their release builds.
-        let built = tools::cargo()
-            .args(["build", "--release", "--workspace", "--bins"])
-            .status()
-            .context("building the release binaries")?;
-        if !built.success() {
-            anyhow::bail!("building the release binaries failed with {built}");
-        }
+        tools::run_cargo(
+            &root,
+            &["build", "--release", "--workspace", "--bins"],
+            "building the release binaries",
+        )?;
     }
     if matches!(runner, Runner::Tests) {
         // The SPA's own checks, then its build and Chromium for the
         // end-to-end spec, which drives `cargo xtask run --debug`.
-        if let Some(folder) = frontend::folder(&tools::workspace_root()) {
+        if let Some(folder) = frontend::folder(&root) {
             frontend::install(&folder)?;
             frontend::check(&folder)?;
             frontend::build(&folder)?;
@@ -115,13 +114,11 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
         }
         // The run command's spec starts the real binaries (`cargo xtask run
         // --debug`): build every binary as the tests' dependencies did.
-        let built = tools::cargo()
-            .args(["build", "--workspace", "--bins"])
-            .status()
-            .context("building the binaries")?;
-        if !built.success() {
-            anyhow::bail!("building the binaries failed with {built}");
-        }
+        tools::run_cargo(
+            &root,
+            &["build", "--workspace", "--bins"],
+            "building the binaries",
+        )?;
     }
     let mut command = tools::cargo();
     match runner {

@@ -36,6 +36,19 @@ pub fn cargo() -> Command {
     command
 }
 
+/// Runs `cargo <args>` in `root` and fails, naming `what`, when it does.
+pub fn run_cargo(root: &std::path::Path, args: &[&str], what: &str) -> anyhow::Result<()> {
+    let status = cargo()
+        .current_dir(root)
+        .args(args)
+        .status()
+        .with_context(|| format!("running cargo for {what}"))?;
+    if !status.success() {
+        bail!("{what} failed with {status}");
+    }
+    Ok(())
+}
+
 /// cargo-nextest, installed from crates.io when missing (a few minutes,
 /// once). False when it cannot be had: the tests then run under cargo test.
 pub fn ensure_nextest() -> bool {

@@ -205,15 +205,9 @@ fn binaries(root: &Path, debug: bool) -> anyhow::Result<PathBuf> {
         "xtask: building the services (release; the first build takes several minutes, later \
          ones only rebuild what changed)"
     );
-    let status = tools::cargo()
-        .current_dir(root)
-        .args(["build", "--release"])
-        .args(names.iter().flat_map(|name| ["--bin", name]))
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("building the services failed with {status}");
-    }
+    let mut args = vec!["build", "--release"];
+    args.extend(names.iter().flat_map(|name| ["--bin", *name]));
+    tools::run_cargo(root, &args, "building the services")?;
     Ok(target.join("release"))
 }
 
