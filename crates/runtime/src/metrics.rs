@@ -39,7 +39,9 @@ pub fn seconds_histogram(
 /// registry, and a periodic OTLP exporter when `otlp` is set. Installed as
 /// the global provider.
 pub(crate) fn install(resource: Resource, otlp: bool) -> anyhow::Result<SdkMeterProvider> {
+    // Without a registry the exporter makes a new one, not the default.
     let prometheus = opentelemetry_prometheus::exporter()
+        .with_registry(prometheus::default_registry().clone())
         .build()
         .context("building the Prometheus exporter")?;
     let mut builder = SdkMeterProvider::builder()
@@ -108,5 +110,33 @@ impl MetricsListener {
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
             .context("serving /metrics")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::KeyValue;
+
+    /// The only test here that installs the global provider.
+    #[test]
+    fn instruments_render_as_prometheus_text_with_units_and_suffixes() {
+        super::install(opentelemetry_sdk::Resource::builder().build(), false).unwrap();
+        super::meter()
+            .u64_counter("orders.created")
+            .build()
+            .add(2, &[]);
+        super::seconds_histogram("rpc.server.call.duration", "calls")
+            .record(0.1, &[KeyValue::new("rpc.grpc.status_code", 0_i64)]);
+        let text = super::render().unwrap();
+        assert!(
+            text.contains("orders_created_total{otel_scope_name=\"orderflow\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "rpc_server_call_duration_seconds_count{rpc_grpc_status_code=\"0\",otel_scope_name=\"orderflow\"} 1"
+            ),
+            "{text}"
+        );
     }
 }
