@@ -23,6 +23,7 @@ pub mod correlation;
 pub mod error;
 pub mod extract;
 pub mod fallback_problems;
+pub mod http_metrics;
 pub mod idempotency;
 pub mod jaeger;
 pub mod model;

@@ -26,7 +26,7 @@ use crate::{
     correlation,
     error::ApiError,
     extract::USER_ID_HEADER,
-    fallback_problems, idempotency, openapi, routes, spa,
+    fallback_problems, http_metrics, idempotency, openapi, routes, spa,
     state::AppState,
 };
 
@@ -81,7 +81,8 @@ impl App {
     }
 }
 
-/// The whole HTTP surface with its layers (outermost first): correlation id
+/// The whole HTTP surface with its layers (outermost first): request
+/// metrics, correlation id
 /// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
 /// limit and read timeout), the request deadline, the extractors' body limit.
 pub fn router(config: &Config) -> anyhow::Result<Router> {
@@ -95,6 +96,7 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
     let state = AppState::new(config, streams)?;
     let (api, document) = openapi::split();
     let layers = ServiceBuilder::new()
+        .layer(middleware::from_fn(http_metrics::middleware))
         .layer(middleware::from_fn(correlation::middleware))
         .layer(middleware::from_fn(fallback_problems::middleware))
         .layer(cors(config)?)
@@ -113,7 +115,9 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
             deadline,
         ))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes));
-    let api = api.merge(openapi::swagger(document));
+    let api = api
+        .merge(openapi::swagger(document))
+        .route("/metrics", get(orderflow_runtime::metrics::handler));
     let api = match &config.spa_dir {
         Some(dir) => api.fallback_service(spa::service(dir)),
         None => api

@@ -11,7 +11,7 @@ orderflow_runtime::env_names! {
 }
 
 /// What orders runs with: what every service has ([`ServiceConfig`];
-/// orders listens on 50051 and consumes in group `orders` by default), and
+/// orders listens on 50051, serves metrics on 9464 and consumes in group `orders` by default), and
 /// its own settings.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -41,7 +41,7 @@ pub fn from_env() -> anyhow::Result<Config> {
         "WATCH_MAX_SECS must be above 0"
     );
     Ok(Config {
-        service: ServiceConfig::from_env(50051, "orders")?,
+        service: ServiceConfig::from_env(50051, 9464, "orders")?,
         watch_max_lifetime,
     })
 }

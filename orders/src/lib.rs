@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod metrics;
 pub mod ordering;
 pub mod payment_results;
 pub mod startup;

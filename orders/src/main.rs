@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let app = App::build(config)
         .await
         .context("starting the orders service")?;
-    tracing::info!(addr = %app.grpc_addr(), "orders service listening");
+    tracing::info!(addr = %app.grpc_addr(), metrics = %app.metrics_addr(), "orders service listening");
     let result = app.run_until_stopped(shutdown::signal()).await;
     match &result {
         Ok(()) => tracing::info!("orders service stopped"),

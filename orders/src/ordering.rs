@@ -92,6 +92,7 @@ impl Ordering {
             idempotency::complete(&txn, &new.user_id, key, convert::snapshot(&order)).await?;
         }
         txn.commit().await.context("committing the order")?;
+        crate::metrics::created();
         Ok(Executed::Fresh(order))
     }
 

@@ -66,8 +66,9 @@ impl Handler for PaymentResults {
         event: &PaymentResult,
     ) -> Result<(), HandleError> {
         match orders::settle(txn, event.order_id, &event.settlement).await? {
-            Settled::Changed => {
+            Settled::Changed { created_at } => {
                 tracing::info!(order_id = %event.order_id, settlement = ?event.settlement, "order settled");
+                crate::metrics::settled(&event.settlement, created_at);
                 Ok(())
             }
             Settled::AlreadySettled => {

@@ -45,6 +45,11 @@ impl App {
         self.host.grpc_addr()
     }
 
+    /// The address `GET /metrics` answers on.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.host.metrics_addr()
+    }
+
     /// Serves the orders API and applies payment results until `shutdown`.
     /// Watches end at `shutdown`, so that the server can stop.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {

@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let app = App::build(config)
         .await
         .context("starting the payments service")?;
-    tracing::info!(addr = %app.grpc_addr(), "payments service listening");
+    tracing::info!(addr = %app.grpc_addr(), metrics = %app.metrics_addr(), "payments service listening");
     let result = app.run_until_stopped(shutdown::signal()).await;
     match &result {
         Ok(()) => tracing::info!("payments service stopped"),

@@ -37,6 +37,11 @@ impl App {
         self.host.grpc_addr()
     }
 
+    /// The address `GET /metrics` answers on.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.host.metrics_addr()
+    }
+
     /// Serves the payments API and applies payment requests until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let config = self.host.config().clone();

@@ -18,6 +18,7 @@ orderflow_runtime::env_names! {
         INBOX_RETENTION_SECS,
         RETENTION_INTERVAL_SECS,
         GRPC_LISTEN_ADDR,
+        METRICS_LISTEN_ADDR,
         DATABASE_URL,
         DATABASE_MAX_CONNECTIONS,
         PAYMENT_REQUESTED_TOPIC,
@@ -117,6 +118,8 @@ impl MessagingConfig {
 pub struct ServiceConfig {
     /// `GRPC_LISTEN_ADDR` (port 0 in tests).
     pub grpc_addr: std::net::SocketAddr,
+    /// `METRICS_LISTEN_ADDR`: where `GET /metrics` answers (port 0 in tests).
+    pub metrics_addr: std::net::SocketAddr,
     /// `DATABASE_URL`: the service's own database.
     pub database_url: String,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
@@ -139,12 +142,17 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// Reads the environment; `port` and `group` are the service's defaults.
-    pub fn from_env(port: u16, group: &str) -> anyhow::Result<Self> {
+    /// Reads the environment; `port`, `metrics_port` and `group` are the
+    /// service's defaults.
+    pub fn from_env(port: u16, metrics_port: u16, group: &str) -> anyhow::Result<Self> {
         Ok(Self {
             grpc_addr: env::or(
                 vars::GRPC_LISTEN_ADDR,
                 std::net::SocketAddr::from(([0, 0, 0, 0], port)),
+            )?,
+            metrics_addr: env::or(
+                vars::METRICS_LISTEN_ADDR,
+                std::net::SocketAddr::from(([0, 0, 0, 0], metrics_port)),
             )?,
             database_url: env::required(vars::DATABASE_URL)?,
             database_max_connections: env::or(vars::DATABASE_MAX_CONNECTIONS, 10)?,

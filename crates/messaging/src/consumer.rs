@@ -130,6 +130,7 @@ impl<H: Handler> InboxConsumer<H> {
                 break;
             };
             tracing::debug!(?outcome, offset = message.offset(), "record handled");
+            crate::metrics::consumed(&self.topic, outcome);
             if let Err(error) = consumer.commit_message(&message, CommitMode::Async) {
                 tracing::warn!(%error, "committing the offset failed; the record may be redelivered");
             }

@@ -20,6 +20,7 @@ pub mod database;
 pub mod headers;
 pub mod inbox;
 pub mod kafka;
+pub mod metrics;
 pub mod migration;
 pub mod outbox;
 pub mod pipeline;

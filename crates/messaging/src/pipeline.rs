@@ -26,7 +26,8 @@ pub struct Pipeline<H> {
 
 impl<H: Handler> Pipeline<H> {
     /// Creates the topics (retrying while the broker is unreachable), then
-    /// awaits `ready` and runs the relay, consumer and retention sweep until
+    /// awaits `ready` and runs the relay, consumer, backlog sampling and
+    /// retention sweep until
     /// `shutdown`.
     pub async fn run(
         self,
@@ -52,9 +53,10 @@ impl<H: Handler> Pipeline<H> {
             stop.cancel();
             result
         };
-        let (_, consumed, _) = tokio::join!(
+        let (_, consumed, _, _) = tokio::join!(
             relay.run(stop.clone()),
             consume,
+            crate::metrics::sample_backlog(self.db.clone(), stop.clone()),
             retention::run(self.db, self.config, stop.clone()),
         );
         consumed

@@ -93,6 +93,9 @@ impl Relay {
             async move {
                 let report = send.await.map_err(|(error, _)| error);
                 record_delivery(&report);
+                if report.is_ok() {
+                    crate::metrics::published(&row.topic, row.created_at);
+                }
                 report
             }
             .instrument(span)

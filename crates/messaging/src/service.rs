@@ -5,7 +5,10 @@
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use orderflow_runtime::grpc::{self, GrpcService};
+use orderflow_runtime::{
+    grpc::{self, GrpcService},
+    metrics::MetricsListener,
+};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
@@ -27,11 +30,12 @@ pub struct Host {
     db: DatabaseConnection,
     listener: TcpListener,
     grpc_addr: SocketAddr,
+    metrics: MetricsListener,
 }
 
 impl Host {
     /// Connects to the database (waiting for it a while), applies `M`'s
-    /// migrations, and binds the gRPC listener.
+    /// migrations, and binds the gRPC and metrics listeners.
     pub async fn build<M: MigratorTrait>(config: ServiceConfig) -> anyhow::Result<Self> {
         let db = database::connect(
             &config.database_url,
@@ -44,16 +48,23 @@ impl Host {
             .await
             .with_context(|| format!("binding {}", config.grpc_addr))?;
         let grpc_addr = listener.local_addr()?;
+        let metrics = MetricsListener::bind(config.metrics_addr).await?;
         Ok(Self {
             config,
             db,
             listener,
             grpc_addr,
+            metrics,
         })
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
+    }
+
+    /// The address `GET /metrics` answers on.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics.addr()
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -115,9 +126,15 @@ impl Host {
             stop.cancel();
             result
         };
-        let (served, messaged) = tokio::join!(server, messaging);
+        let metrics = async {
+            let result = self.metrics.serve(stop.clone()).await;
+            stop.cancel();
+            result
+        };
+        let (served, messaged, metered) = tokio::join!(server, messaging, metrics);
         self.db.close().await.ok();
         served?;
+        metered?;
         messaged.context("messaging pipeline")
     }
 }

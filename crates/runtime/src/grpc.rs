@@ -108,6 +108,7 @@ where
     let (reflection_v1, reflection_v1alpha) = reflection(descriptors)?;
     tonic::transport::Server::builder()
         .layer(crate::rpc_span::server_layer())
+        .layer(crate::rpc_metrics::MetricsLayer)
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -23,7 +23,7 @@ use crate::propagation::{self, TraceContext};
 type Body = tonic::body::Body;
 
 /// `/orders.v1.OrdersService/CreateOrder` → (`orders.v1.OrdersService`, `CreateOrder`).
-fn service_and_method(path: &str) -> (&str, &str) {
+pub(crate) fn service_and_method(path: &str) -> (&str, &str) {
     let path = path.trim_start_matches('/');
     path.split_once('/').unwrap_or((path, ""))
 }

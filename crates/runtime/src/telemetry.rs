@@ -1,6 +1,6 @@
 //! Tracing set-up: logs to stdout always (human-readable, or JSON lines with
 //! `LOG_FORMAT=json`), spans to an OTLP collector when
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and metrics (see [`crate::metrics`]).
 //!
 //! Spans get OpenTelemetry trace ids whether or not they are exported, so
 //! the gateway can make a trace id the correlation id and every log line
@@ -27,6 +27,7 @@ crate::env_names! {
 #[must_use = "dropping the guard shuts the exporter down"]
 pub struct Guard {
     provider: Option<SdkTracerProvider>,
+    meters: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
 }
 
 impl Drop for Guard {
@@ -35,6 +36,11 @@ impl Drop for Guard {
             && let Err(error) = provider.shutdown()
         {
             tracing::warn!(%error, "flushing spans at shutdown failed");
+        }
+        if let Some(meters) = self.meters.take()
+            && let Err(error) = meters.shutdown()
+        {
+            tracing::warn!(%error, "flushing metrics at shutdown failed");
         }
     }
 }
@@ -91,6 +97,7 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
         .with_service_name(service)
         .with_attribute(KeyValue::new("service.version", version))
         .build();
+    let meters = crate::metrics::install(resource.clone(), endpoint.is_some())?;
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if endpoint.is_some() {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -116,5 +123,6 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
     }
     Ok(Guard {
         provider: Some(provider),
+        meters: Some(meters),
     })
 }

@@ -4,6 +4,7 @@
 //! short. Nothing is mocked.
 
 mod kafka;
+pub mod prometheus;
 mod system;
 mod wait;
 

@@ -274,6 +274,7 @@ pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceC
     messaging.message_timeout = Duration::from_secs(3);
     ServiceConfig {
         grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: env.fresh_database(label).await.expect("a fresh database"),
         database_max_connections: 10,
         messaging,

@@ -4,6 +4,7 @@
 //! run as child processes, exporting to the tests' Jaeger.
 
 mod jaeger;
+mod metrics;
 mod stack;
 
 use jaeger::{Span, Trace};

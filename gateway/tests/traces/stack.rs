@@ -5,6 +5,7 @@
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
 use orderflow_devstack::{TestEnv, TestJaeger, free_port, unique_name};
+use orderflow_system_tests::prometheus::Scrape;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
@@ -14,6 +15,9 @@ pub const SETTLE_DEADLINE: Duration = Duration::from_secs(60);
 
 pub struct TracedStack {
     pub gateway: String,
+    /// `http://…` of orders' and payments' metrics listeners.
+    pub orders_metrics: String,
+    pub payments_metrics: String,
     pub brokers: String,
     pub payment_requested_topic: String,
     pub payment_result_topic: String,
@@ -82,10 +86,11 @@ impl TracedStack {
         let jaeger = jaeger.as_ref();
         let requested = unique_name("payments.requested");
         let results = unique_name("payments.results");
-        let service = |name: &str, port: u16, database: String| {
+        let service = |name: &str, port: u16, metrics_port: u16, database: String| {
             let mut command = command(name, jaeger);
             command
                 .env("DATABASE_URL", database)
+                .env("METRICS_LISTEN_ADDR", format!("127.0.0.1:{metrics_port}"))
                 .env("KAFKA_BROKERS", env.kafka_brokers())
                 .env("GRPC_LISTEN_ADDR", format!("127.0.0.1:{port}"))
                 .env("PAYMENT_REQUESTED_TOPIC", &requested)
@@ -98,11 +103,13 @@ impl TracedStack {
         let orders_port = free_port().expect("a port");
         let payments_port = free_port().expect("a port");
         let gateway_port = free_port().expect("a port");
+        let orders_metrics = free_port().expect("a port");
+        let payments_metrics = free_port().expect("a port");
         let orders_db = env.fresh_database("orders").await.expect("a database");
         let payments_db = env.fresh_database("payments").await.expect("a database");
         let mut children = vec![
-            service("orders", orders_port, orders_db),
-            service("payments", payments_port, payments_db),
+            service("orders", orders_port, orders_metrics, orders_db),
+            service("payments", payments_port, payments_metrics, payments_db),
         ];
         let mut gateway = command("gateway", jaeger);
         gateway
@@ -112,6 +119,8 @@ impl TracedStack {
         children.push(gateway.spawn().expect("the gateway starts"));
         let stack = Self {
             gateway: format!("http://127.0.0.1:{gateway_port}"),
+            orders_metrics: format!("http://127.0.0.1:{orders_metrics}"),
+            payments_metrics: format!("http://127.0.0.1:{payments_metrics}"),
             brokers: env.kafka_brokers().to_owned(),
             payment_requested_topic: requested.clone(),
             payment_result_topic: results.clone(),
@@ -196,6 +205,21 @@ impl TracedStack {
             |order| order["status"] != "NEW",
         )
         .await
+    }
+
+    /// `GET {base}/metrics`, parsed.
+    pub async fn scrape(&self, base: &str) -> Result<Scrape, String> {
+        let response = self
+            .client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .map_err(|error| error.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("/metrics answered {}", response.status()));
+        }
+        let text = response.text().await.map_err(|error| error.to_string())?;
+        Scrape::parse(&text).map_err(|error| error.to_string())
     }
 
     pub async fn balance(&self, user: &str) -> i64 {

@@ -110,8 +110,11 @@ pub async fn list(
 /// What settling an order did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
-    /// The order was `NEW` and now is `FINISHED` or `CANCELLED`.
-    Changed,
+    /// The order, created at this time, was `NEW` and now is `FINISHED`
+    /// or `CANCELLED`.
+    Changed {
+        created_at: chrono::DateTime<chrono::Utc>,
+    },
     /// The order was settled before; nothing changed.
     AlreadySettled,
     /// No such order.
@@ -135,12 +138,14 @@ pub async fn settle(
         .col_expr(Column::UpdatedAt, Expr::current_timestamp())
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(OrderStatus::New.as_str()))
-        .exec(db)
+        .exec_with_returning(db)
         .instrument(db_span::span("UPDATE", "orders"))
         .await
         .context("settling the order")?;
-    if updated.rows_affected == 1 {
-        return Ok(Settled::Changed);
+    if let Some(order) = updated.first() {
+        return Ok(Settled::Changed {
+            created_at: order.created_at,
+        });
     }
     let exists = Entity::find_by_id(id)
         .count(db)
