@@ -15,6 +15,7 @@ async fn start_orders(env: &TestEnv, jaeger: &TestJaeger, port: u16) -> Child {
         .env("DATABASE_URL", database_url)
         .env("KAFKA_BROKERS", env.kafka_brokers())
         .env("GRPC_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("METRICS_LISTEN_ADDR", "127.0.0.1:0")
         .env("PAYMENT_REQUESTED_TOPIC", unique_name("payments.requested"))
         .env("PAYMENT_RESULT_TOPIC", unique_name("payments.results"))
         .env("CONSUMER_GROUP", unique_name("orders"))

@@ -140,6 +140,10 @@ pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
                 ("DATABASE_URL", orders_db.clone()),
                 ("KAFKA_BROKERS", kafka.clone()),
                 ("GRPC_LISTEN_ADDR", orders_addr.clone()),
+                (
+                    "METRICS_LISTEN_ADDR",
+                    format!("127.0.0.1:{}", ports.orders_metrics),
+                ),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
             ],
         ),
@@ -149,6 +153,10 @@ pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
                 ("DATABASE_URL", payments_db.clone()),
                 ("KAFKA_BROKERS", kafka.clone()),
                 ("GRPC_LISTEN_ADDR", payments_addr.clone()),
+                (
+                    "METRICS_LISTEN_ADDR",
+                    format!("127.0.0.1:{}", ports.payments_metrics),
+                ),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
             ],
         ),
@@ -292,6 +300,11 @@ fn print_addresses(ports: &Ports, gateway_url: &str, spa: bool, jaeger: &Jaeger,
         "  Jaeger           {}   (query API: {}/api/traces?service=orders)",
         jaeger.query_url(),
         jaeger.query_url()
+    );
+    println!(
+        "  Metrics          {gateway_url}/metrics   http://127.0.0.1:{}/metrics (orders)   \
+         http://127.0.0.1:{}/metrics (payments)",
+        ports.orders_metrics, ports.payments_metrics
     );
     println!(
         "  orders (gRPC)    127.0.0.1:{}   grpcurl -plaintext 127.0.0.1:{} list",

@@ -17,10 +17,12 @@ pub struct Ports {
     pub orders: u16,
     pub payments: u16,
     pub gateway: u16,
+    pub orders_metrics: u16,
+    pub payments_metrics: u16,
 }
 
 /// The variables and their defaults, in the order they are checked.
-const VARIABLES: [(&str, u16); 9] = [
+const VARIABLES: [(&str, u16); 11] = [
     ("ORDERFLOW_POSTGRES_PORT", 5432),
     ("ORDERFLOW_KAFKA_PORT", 9092),
     ("ORDERFLOW_KAFKA_CONTROLLER_PORT", 9093),
@@ -30,6 +32,8 @@ const VARIABLES: [(&str, u16); 9] = [
     ("ORDERFLOW_ORDERS_PORT", 50051),
     ("ORDERFLOW_PAYMENTS_PORT", 50052),
     ("ORDERFLOW_GATEWAY_PORT", 8080),
+    ("ORDERFLOW_ORDERS_METRICS_PORT", 9464),
+    ("ORDERFLOW_PAYMENTS_METRICS_PORT", 9465),
 ];
 
 impl Ports {
@@ -55,6 +59,8 @@ impl Ports {
             orders,
             payments,
             gateway,
+            orders_metrics,
+            payments_metrics,
         ] = values;
         Ok(Self {
             postgres,
@@ -66,6 +72,8 @@ impl Ports {
             orders,
             payments,
             gateway,
+            orders_metrics,
+            payments_metrics,
         })
     }
 
@@ -81,6 +89,8 @@ impl Ports {
             self.orders,
             self.payments,
             self.gateway,
+            self.orders_metrics,
+            self.payments_metrics,
         ];
         for (port, (name, _)) in ports.into_iter().zip(VARIABLES) {
             if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {

@@ -18,11 +18,11 @@ pub struct RunCommand {
     child: Child,
     lines: mpsc::Receiver<String>,
     mark: String,
-    ports: [(&'static str, String); 9],
+    ports: [(&'static str, String); 11],
     data: tempfile::TempDir,
 }
 
-const PORT_VARIABLES: [&str; 9] = [
+const PORT_VARIABLES: [&str; 11] = [
     "ORDERFLOW_POSTGRES_PORT",
     "ORDERFLOW_KAFKA_PORT",
     "ORDERFLOW_KAFKA_CONTROLLER_PORT",
@@ -32,6 +32,8 @@ const PORT_VARIABLES: [&str; 9] = [
     "ORDERFLOW_ORDERS_PORT",
     "ORDERFLOW_PAYMENTS_PORT",
     "ORDERFLOW_GATEWAY_PORT",
+    "ORDERFLOW_ORDERS_METRICS_PORT",
+    "ORDERFLOW_PAYMENTS_METRICS_PORT",
 ];
 
 impl RunCommand {
