@@ -15,7 +15,7 @@ use anyhow::Context;
 use orderflow_runtime::propagation;
 use rdkafka::{
     Message,
-    consumer::{CommitMode, Consumer, StreamConsumer},
+    consumer::{CommitMode, Consumer},
     error::KafkaError,
     message::BorrowedMessage,
     producer::{FutureProducer, FutureRecord},
@@ -139,7 +139,7 @@ impl<H: Handler> InboxConsumer<H> {
         Ok(())
     }
 
-    fn subscribe(&self) -> anyhow::Result<StreamConsumer> {
+    fn subscribe(&self) -> anyhow::Result<kafka::GroupConsumer> {
         let consumer = kafka::consumer(&self.config, &self.group)?;
         consumer
             .subscribe(&[&self.topic])
@@ -316,7 +316,7 @@ impl<H: Handler> InboxConsumer<H> {
 /// deadline (librdkafka's destroy can hang after a group session). Offsets
 /// were committed record by record; the consumer's position is never
 /// committed, since it may be ahead of what was applied.
-async fn close(consumer: StreamConsumer) {
+async fn close(consumer: kafka::GroupConsumer) {
     consumer.unsubscribe();
     let dropped = tokio::task::spawn_blocking(move || drop(consumer));
     if tokio::time::timeout(Duration::from_secs(10), dropped)

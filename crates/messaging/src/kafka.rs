@@ -6,13 +6,14 @@ use anyhow::Context;
 use rdkafka::{
     ClientConfig,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
-    client::DefaultClientContext,
-    consumer::StreamConsumer,
+    client::{ClientContext, DefaultClientContext},
+    consumer::{ConsumerContext, StreamConsumer},
     producer::FutureProducer,
+    statistics::Statistics,
     types::RDKafkaErrorCode,
 };
 
-use crate::MessagingConfig;
+use crate::{MessagingConfig, metrics};
 
 /// An idempotent producer (`acks=all`): a retried send is written once, and
 /// records of one key keep their order.
@@ -30,9 +31,35 @@ pub fn producer(config: &MessagingConfig) -> anyhow::Result<FutureProducer> {
         .context("creating the Kafka producer")
 }
 
+/// The consumers' client context: from librdkafka's statistics (every
+/// [`STATISTICS_INTERVAL_MS`]) it records each assigned partition's lag.
+pub struct LagReporting;
+
+/// How often librdkafka reports its statistics, the consumer lag among them.
+const STATISTICS_INTERVAL_MS: &str = "2000";
+
+impl ClientContext for LagReporting {
+    fn stats(&self, statistics: Statistics) {
+        for (name, topic) in &statistics.topics {
+            for (id, partition) in &topic.partitions {
+                // -1 is librdkafka's "unassigned" partition, and a lag of -1
+                // means unknown (not assigned to this consumer, or no offset).
+                if *id >= 0 && partition.consumer_lag >= 0 {
+                    metrics::consumer_lag(name, *id, partition.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagReporting {}
+
+/// The consumer this project uses.
+pub type GroupConsumer = StreamConsumer<LagReporting>;
+
 /// A consumer in `group` that never commits on its own and starts at the
 /// earliest offset when the group has none.
-pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<StreamConsumer> {
+pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<GroupConsumer> {
     ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
         .set("group.id", group)
@@ -40,11 +67,12 @@ pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<StreamC
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
         .set(
             "fetch.wait.max.ms",
             config.fetch_wait.as_millis().to_string(),
         )
-        .create()
+        .create_with_context(LagReporting)
         .context("creating the Kafka consumer")
 }
 

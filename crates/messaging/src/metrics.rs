@@ -29,6 +29,7 @@ struct Instruments {
     consumed: Counter<u64>,
     duplicates: Counter<u64>,
     dead_lettered: Counter<u64>,
+    consumer_lag: Gauge<i64>,
 }
 
 fn instruments() -> &'static Instruments {
@@ -63,6 +64,12 @@ fn instruments() -> &'static Instruments {
                 .u64_counter("messaging.dead_lettered")
                 .with_description("Records sent to the dead-letter topic")
                 .build(),
+            consumer_lag: meter
+                .i64_gauge("messaging.consumer.lag")
+                .with_description(
+                    "Records of an assigned partition not yet consumed (librdkafka's statistics)",
+                )
+                .build(),
         }
     })
 }
@@ -88,6 +95,17 @@ pub(crate) fn consumed(topic_name: &str, outcome: Outcome) {
         Outcome::Duplicate => instruments.duplicates.add(1, &labels),
         Outcome::DeadLettered => instruments.dead_lettered.add(1, &labels),
     }
+}
+
+/// Partition `partition` of `topic_name` is `lag` records behind its end.
+pub(crate) fn consumer_lag(topic_name: &str, partition: i32, lag: i64) {
+    instruments().consumer_lag.record(
+        lag,
+        &[
+            KeyValue::new("topic", topic_name.to_owned()),
+            KeyValue::new("partition", i64::from(partition)),
+        ],
+    );
 }
 
 /// Seconds from `then` to `now`; 0 for a `then` in the future (clock skew).

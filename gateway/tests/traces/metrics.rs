@@ -73,6 +73,13 @@ async fn metrics_count_every_order_once_and_both_outboxes_drain() {
             &[("topic", &results)],
             orders,
         )?;
+        // Every record of the results topic consumed: no lag on it.
+        expect(
+            &scrape,
+            "messaging_consumer_lag",
+            &[("topic", &results)],
+            0.0,
+        )?;
         expect(
             &scrape,
             "rpc_server_call_duration_seconds_count",
@@ -100,6 +107,12 @@ async fn metrics_count_every_order_once_and_both_outboxes_drain() {
             "messaging_consumed_total",
             &[("topic", &requested)],
             orders,
+        )?;
+        expect(
+            &scrape,
+            "messaging_consumer_lag",
+            &[("topic", &requested)],
+            0.0,
         )?;
         // Nothing was redelivered (a counter never added to is not exported).
         let duplicates = scrape.sum("messaging_duplicates_total", &[]);
