@@ -1,7 +1,7 @@
 //! Applies `PaymentResult` events: SUCCEEDED → `FINISHED`, FAILED →
 //! `CANCELLED` with the reason. Only a `NEW` order changes.
 
-use orderflow_messaging::consumer::{Decoded, HandleError, Handler};
+use orderflow_messaging::consumer::{AfterCommit, Decoded, HandleError, Handler};
 use orderflow_proto::events::v1::{self as events, FailureReason, PaymentStatus};
 use prost::Message;
 use sea_orm::DatabaseTransaction;
@@ -64,16 +64,18 @@ impl Handler for PaymentResults {
         &self,
         txn: &DatabaseTransaction,
         event: &PaymentResult,
-    ) -> Result<(), HandleError> {
+    ) -> Result<AfterCommit, HandleError> {
         match orders::settle(txn, event.order_id, &event.settlement).await? {
             Settled::Changed { created_at } => {
                 tracing::info!(order_id = %event.order_id, settlement = ?event.settlement, "order settled");
-                crate::metrics::settled(&event.settlement, created_at);
-                Ok(())
+                let settlement = event.settlement.clone();
+                Ok(Some(Box::new(move || {
+                    crate::metrics::settled(&settlement, created_at);
+                })))
             }
             Settled::AlreadySettled => {
                 tracing::info!(order_id = %event.order_id, "order already settled; result ignored");
-                Ok(())
+                Ok(None)
             }
             Settled::UnknownOrder => Err(HandleError::Invalid(format!(
                 "no order {} to settle",

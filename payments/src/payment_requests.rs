@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::Utc;
 use orderflow_domain::{Amount, UserId};
 use orderflow_messaging::{
-    consumer::{Decoded, HandleError, Handler},
+    consumer::{AfterCommit, Decoded, HandleError, Handler},
     outbox::{self, OutboxEvent},
 };
 use orderflow_proto::events::v1::{self as events, FailureReason, PaymentStatus};
@@ -69,13 +69,13 @@ impl Handler for PaymentRequests {
         &self,
         txn: &DatabaseTransaction,
         request: &PaymentRequest,
-    ) -> Result<(), HandleError> {
+    ) -> Result<AfterCommit, HandleError> {
         self.crash_points
             .hit(AFTER_INBOX_INSERT)
             .context("processing the payment request")?;
         if payments::exists(txn, request.order_id).await? {
             tracing::info!(order_id = %request.order_id, "order already paid for; request ignored");
-            return Ok(());
+            return Ok(None);
         }
         let (status, reason) = match accounts::debit(txn, &request.user_id, request.amount).await? {
             Change::Applied(_) => (PaymentStatus::Succeeded, FailureReason::Unspecified),
@@ -131,6 +131,6 @@ impl Handler for PaymentRequests {
         )
         .await?;
         tracing::info!(order_id = %request.order_id, ?status, ?reason, "payment settled");
-        Ok(())
+        Ok(None)
     }
 }

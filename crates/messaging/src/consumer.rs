@@ -64,13 +64,19 @@ pub trait Handler: Send + Sync + 'static {
     /// dead-letter header.
     fn decode(&self, payload: &[u8]) -> Result<Decoded<Self::Event>, String>;
 
-    /// Applies the event inside `txn`, where its inbox record already is.
+    /// Applies the event inside `txn`, where its inbox record already is;
+    /// returns what is left to do once that transaction has committed.
     async fn apply(
         &self,
         txn: &DatabaseTransaction,
         event: &Self::Event,
-    ) -> Result<(), HandleError>;
+    ) -> Result<AfterCommit, HandleError>;
 }
+
+/// What applying an event leaves to do once its transaction has committed
+/// (a metric, say): done only then, so a rolled-back attempt that is retried
+/// or redelivered does not count twice.
+pub type AfterCommit = Option<Box<dyn FnOnce() + Send>>;
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,10 +268,13 @@ impl<H: Handler> InboxConsumer<H> {
             Inbox::Duplicate => return Ok(Outcome::Duplicate),
             Inbox::Fresh => {}
         }
-        self.handler.apply(&txn, &decoded.event).await?;
+        let after_commit = self.handler.apply(&txn, &decoded.event).await?;
         txn.commit()
             .await
             .context("committing the inbox transaction")?;
+        if let Some(after_commit) = after_commit {
+            after_commit();
+        }
         Ok(Outcome::Applied)
     }
 
