@@ -24,6 +24,6 @@ mod test_env;
 
 pub use broker::Broker;
 pub use jaeger::{Jaeger, JaegerPorts};
-pub use postgres::{Postgres, ensure_database};
+pub use postgres::{Postgres, Shutdown, ensure_database};
 pub use process::{free_port, stop, supervise};
 pub use test_env::{TestEnv, TestJaeger, unique_name};

@@ -19,13 +19,25 @@ that holds them, or set DATABASE_URL to an existing cluster.";
 /// A running cluster. Dropping it stops the server (fast shutdown) and, for a
 /// temporary cluster, removes its folder.
 pub struct Postgres {
-    child: Child,
+    child: Option<Child>,
     port: u16,
+    data_dir: PathBuf,
+    durable: bool,
     _temporary: Option<TempDir>,
 }
 
+/// How [`Postgres::shut_down`] stops the server (`pg_ctl stop -m …`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SIGINT: open sessions are rolled back, then a checkpoint.
+    Fast,
+    /// SIGQUIT: every process quits at once; the next start recovers from the WAL.
+    Immediate,
+}
+
 impl Postgres {
-    /// A throwaway cluster in a temporary folder: no fsync, removed on drop.
+    /// A throwaway cluster in a temporary folder: no fsync (commits survive the
+    /// server's crash, not the machine's), removed on drop.
     pub fn start_temporary() -> anyhow::Result<Self> {
         let folder = tempfile::Builder::new()
             .prefix("orderflow-pg-")
@@ -47,14 +59,30 @@ impl Postgres {
 
     fn start(data_dir: &Path, port: Option<u16>, durable: bool) -> anyhow::Result<Self> {
         let bin = bindir()?;
-        let run_as = RunAs::unprivileged();
         if !data_dir.join("PG_VERSION").exists() {
-            init(&bin, data_dir, run_as)?;
+            init(&bin, data_dir, RunAs::unprivileged())?;
         }
         let port = match port {
             Some(port) => port,
             None => process::free_port()?,
         };
+        let mut cluster = Self {
+            child: None,
+            port,
+            data_dir: data_dir.to_owned(),
+            durable,
+            _temporary: None,
+        };
+        cluster.launch()?;
+        Ok(cluster)
+    }
+
+    /// Starts the server on the cluster's port and data, and waits until it
+    /// accepts connections.
+    fn launch(&mut self) -> anyhow::Result<()> {
+        let bin = bindir()?;
+        let run_as = RunAs::unprivileged();
+        let (data_dir, port, durable) = (self.data_dir.as_path(), self.port, self.durable);
         process::ensure_free(port, "PostgreSQL")?;
         let mut command = Command::new(bin.join("postgres"));
         command
@@ -68,8 +96,11 @@ impl Postgres {
             .stdout(Stdio::null())
             .stderr(log_file(data_dir)?);
         if !durable {
-            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off"]);
-            command.args(["-c", "full_page_writes=off"]);
+            // Nothing is flushed to disk, but each commit is written to the
+            // OS before it returns: a process that is killed (`kill -9`, an
+            // immediate shutdown) loses no committed transaction; only a
+            // crash of the machine would.
+            command.args(["-c", "fsync=off", "-c", "full_page_writes=off"]);
         }
         process::supervised(&mut command, run_as);
         let mut child = command
@@ -86,11 +117,8 @@ impl Postgres {
             let log = fs::read_to_string(data_dir.join("postgres.log")).unwrap_or_default();
             return Err(error.context(format!("postgres log:\n{log}")));
         }
-        Ok(Self {
-            child,
-            port,
-            _temporary: None,
-        })
+        self.child = Some(child);
+        Ok(())
     }
 
     /// The URL of the `postgres` database as superuser `postgres`.
@@ -100,7 +128,32 @@ impl Postgres {
 
     /// Stops the server (fast shutdown: open sessions are rolled back).
     pub fn stop(&mut self) {
-        process::stop(&mut self.child, libc::SIGINT, Duration::from_secs(30));
+        self.shut_down(Shutdown::Fast);
+    }
+
+    /// Stops the server the way `pg_ctl stop -m fast|immediate` would; its
+    /// data stays for [`Postgres::restart`]. Blocks until it has exited: from
+    /// async code, call it in `tokio::task::spawn_blocking`.
+    pub fn shut_down(&mut self, how: Shutdown) {
+        let signal = match how {
+            Shutdown::Fast => libc::SIGINT,
+            Shutdown::Immediate => libc::SIGQUIT,
+        };
+        if let Some(mut child) = self.child.take() {
+            process::stop(&mut child, signal, Duration::from_secs(30));
+        }
+    }
+
+    /// Starts a stopped server again on the same port and data (stopping it
+    /// first, fast, if it runs). Blocks until it accepts connections.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        self.launch()
+    }
+
+    /// Whether the server process runs (started and not stopped).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 }
 

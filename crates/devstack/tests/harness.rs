@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use orderflow_devstack::{Broker, TestEnv, unique_name};
+use orderflow_devstack::{Broker, Postgres, Shutdown, TestEnv, unique_name};
 use rdkafka::{
     ClientConfig, Message,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
@@ -71,6 +71,56 @@ async fn a_migration_applies_to_a_fresh_database_once() {
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(applied, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_shut_down_fast_or_immediately_restarts_on_the_same_data() {
+    let cluster = Postgres::start_temporary().unwrap();
+    let url = cluster.url();
+    let count = |url: String| async move {
+        let db = Database::connect(&url).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM kept",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        db.close().await.ok();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    let db = Database::connect(&url).await.unwrap();
+    db.execute_unprepared("CREATE TABLE kept (n int); INSERT INTO kept VALUES (1), (2)")
+        .await
+        .unwrap();
+    db.close().await.ok();
+
+    let mut cluster = tokio::task::spawn_blocking(move || {
+        let mut cluster = cluster;
+        cluster.shut_down(Shutdown::Immediate);
+        cluster
+    })
+    .await
+    .unwrap();
+    assert!(!cluster.is_running());
+    cluster = tokio::task::spawn_blocking(move || {
+        cluster.restart().unwrap();
+        cluster
+    })
+    .await
+    .unwrap();
+    assert_eq!(count(url.clone()).await, 2, "recovered from the WAL");
+
+    cluster = tokio::task::spawn_blocking(move || {
+        cluster.shut_down(Shutdown::Fast);
+        cluster.restart().unwrap();
+        cluster
+    })
+    .await
+    .unwrap();
+    assert_eq!(count(url).await, 2);
+    drop(cluster);
 }
 
 #[tokio::test]
