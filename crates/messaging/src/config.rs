@@ -14,6 +14,7 @@ orderflow_runtime::env_names! {
         OUTBOX_POLL_INTERVAL_MS,
         KAFKA_MESSAGE_TIMEOUT_MS,
         KAFKA_FETCH_WAIT_MS,
+        CONSUMER_MAX_ATTEMPTS,
         OUTBOX_RETENTION_SECS,
         INBOX_RETENTION_SECS,
         RETENTION_INTERVAL_SECS,
@@ -31,6 +32,9 @@ orderflow_runtime::env_names! {
 
 /// librdkafka's own default for `fetch.wait.max.ms`.
 const FETCH_WAIT_MS: u64 = 500;
+
+/// Tries of a record that fails deterministically before it is dead-lettered.
+const MAX_ATTEMPTS: u32 = 5;
 
 /// How a service talks to Kafka and runs its relay, consumer and retention.
 #[derive(Clone, Debug)]
@@ -51,6 +55,11 @@ pub struct MessagingConfig {
     /// fetch while no records arrive (librdkafka's default, 500 ms). Kafka
     /// answers as soon as a record arrives, so this is no hop's delay.
     pub fetch_wait: Duration,
+    /// `CONSUMER_MAX_ATTEMPTS` (default 5): how often the consumer tries a
+    /// record that fails deterministically (a constraint violation, say)
+    /// before it dead-letters it; unavailable dependencies are retried
+    /// without end.
+    pub max_attempts: u32,
     /// `OUTBOX_RETENTION_SECS`: how long published rows are kept.
     pub outbox_retention: Duration,
     /// `INBOX_RETENTION_SECS`: how long handled event ids are kept; longer
@@ -78,6 +87,7 @@ impl MessagingConfig {
                 vars::KAFKA_FETCH_WAIT_MS,
                 Duration::from_millis(FETCH_WAIT_MS),
             )?,
+            max_attempts: env::or(vars::CONSUMER_MAX_ATTEMPTS, MAX_ATTEMPTS)?,
             outbox_retention: env::secs_or(
                 vars::OUTBOX_RETENTION_SECS,
                 Duration::from_secs(86_400),
@@ -103,6 +113,7 @@ impl MessagingConfig {
             poll_interval: Duration::from_secs(1),
             message_timeout: Duration::from_secs(10),
             fetch_wait: Duration::from_millis(FETCH_WAIT_MS),
+            max_attempts: MAX_ATTEMPTS,
             outbox_retention: Duration::from_secs(86_400),
             inbox_retention: Duration::from_secs(14 * 86_400),
             retention_interval: Duration::from_secs(600),

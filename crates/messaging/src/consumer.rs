@@ -6,8 +6,14 @@
 //! - A record without the contract headers (see [`headers::check_contract`]),
 //!   or whose payload cannot be decoded or is invalid, goes to `<topic>.dlq`
 //!   with the reason in a header, and the consumer moves on.
-//! - A transient failure (the database down, a crash point) rolls the
-//!   transaction back and is retried with backoff, never skipped.
+//! - A failure rolls the transaction back and is classified (see
+//!   [`failure`]): an unavailable dependency (the database down, a lost
+//!   connection, a serialization failure, a crash point) is retried with
+//!   backoff without end, never skipped; a deterministic one (a constraint
+//!   violation, a value the database rejects) gets
+//!   [`MessagingConfig::max_attempts`] tries, and then the record goes to
+//!   `<topic>.dlq` with the last error and the attempts in its headers, and
+//!   the consumer moves on.
 
 use std::time::Duration;
 
@@ -29,20 +35,49 @@ use uuid::Uuid;
 use crate::{
     MessagingConfig,
     backoff::Backoff,
+    failure::{self, Class},
     headers,
     inbox::{self, Inbox},
     kafka,
 };
 
-/// Why an event was not applied.
+/// Why an event was not applied, by what the consumer does about it.
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
-    /// The event is wrong and always will be: it goes to the dead-letter topic.
+    /// The event is wrong and always will be: it goes to the dead-letter
+    /// topic at once.
     #[error("invalid event: {0}")]
     Invalid(String),
-    /// Something failed that may work later: roll back and retry.
+    /// A dependency is unavailable: roll back and retry without end.
     #[error(transparent)]
-    Transient(#[from] anyhow::Error),
+    Unavailable(anyhow::Error),
+    /// Applying it failed in a way that will likely fail again: roll back,
+    /// retry a few times, then dead-letter it.
+    #[error(transparent)]
+    Deterministic(anyhow::Error),
+}
+
+impl HandleError {
+    /// An error whose class [`failure::classify`] decides from its causes.
+    pub fn classified(error: anyhow::Error) -> Self {
+        match failure::classify(&error) {
+            Class::Unavailable => Self::Unavailable(error),
+            Class::Deterministic => Self::Deterministic(error),
+        }
+    }
+}
+
+/// Every error a handler propagates with `?` carries its class.
+impl From<anyhow::Error> for HandleError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::classified(error)
+    }
+}
+
+impl From<orderflow_runtime::crash::Crash> for HandleError {
+    fn from(crash: orderflow_runtime::crash::Crash) -> Self {
+        Self::Unavailable(crash.into())
+    }
 }
 
 /// A decoded event and its id.
@@ -189,7 +224,7 @@ impl<H: Handler> InboxConsumer<H> {
         async {
             let outcome = match self.decode(message) {
                 Err(reason) => {
-                    self.dead_letter(message, &reason, dead_letters, shutdown)
+                    self.dead_letter(message, &reason, None, dead_letters, shutdown)
                         .await
                 }
                 Ok(decoded) => {
@@ -229,7 +264,9 @@ impl<H: Handler> InboxConsumer<H> {
         Ok(decoded)
     }
 
-    /// Applies the event with its inbox record, retrying transient failures.
+    /// Applies the event with its inbox record: retries an unavailable
+    /// dependency until it returns, and a deterministic failure until
+    /// `max_attempts` tries have failed, then dead-letters the record.
     async fn apply(
         &self,
         decoded: &Decoded<H::Event>,
@@ -238,22 +275,46 @@ impl<H: Handler> InboxConsumer<H> {
         shutdown: &CancellationToken,
     ) -> Option<Outcome> {
         let mut backoff = Backoff::default();
+        let max_attempts = self.config.max_attempts.max(1);
+        let mut failed_attempts = 0;
         loop {
-            match self.apply_once(decoded).await {
+            let (error, class) = match self.apply_once(decoded).await {
                 Ok(outcome) => return Some(outcome),
                 Err(HandleError::Invalid(reason)) => {
                     return self
-                        .dead_letter(message, &reason, dead_letters, shutdown)
+                        .dead_letter(message, &reason, None, dead_letters, shutdown)
                         .await;
                 }
-                Err(HandleError::Transient(error)) => {
-                    let wait = backoff.next_wait();
-                    tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "applying the event failed");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return None,
-                        () = tokio::time::sleep(wait) => {}
-                    }
+                Err(HandleError::Unavailable(error)) => (error, Class::Unavailable),
+                Err(HandleError::Deterministic(error)) => (error, Class::Deterministic),
+            };
+            crate::metrics::failed(&self.topic, class);
+            if class == Class::Deterministic {
+                failed_attempts += 1;
+                if failed_attempts >= max_attempts {
+                    let reason = format!("{error:#}");
+                    return self
+                        .dead_letter(
+                            message,
+                            &reason,
+                            Some(failed_attempts),
+                            dead_letters,
+                            shutdown,
+                        )
+                        .await;
                 }
+            }
+            let wait = backoff.next_wait();
+            tracing::warn!(
+                error = format!("{error:#}"),
+                ?class,
+                failed_attempts,
+                retry_in = ?wait,
+                "applying the event failed"
+            );
+            tokio::select! {
+                () = shutdown.cancelled() => return None,
+                () = tokio::time::sleep(wait) => {}
             }
         }
     }
@@ -278,16 +339,22 @@ impl<H: Handler> InboxConsumer<H> {
         Ok(Outcome::Applied)
     }
 
-    /// Publishes the record to `<topic>.dlq` with `reason`, retrying until
-    /// the broker confirms it.
+    /// Publishes the record to `<topic>.dlq` with `reason` (and the failed
+    /// `attempts`, when it was tried), retrying until the broker confirms it.
     async fn dead_letter(
         &self,
         message: &BorrowedMessage<'_>,
         reason: &str,
+        attempts: Option<u32>,
         producer: &FutureProducer,
         shutdown: &CancellationToken,
     ) -> Option<Outcome> {
-        tracing::warn!(reason, offset = message.offset(), "dead-lettering a record");
+        tracing::warn!(
+            reason,
+            ?attempts,
+            offset = message.offset(),
+            "dead-lettering a record"
+        );
         let topic = kafka::dead_letter_topic(&self.topic);
         let source = format!(
             "{}/{}/{}",
@@ -295,11 +362,15 @@ impl<H: Handler> InboxConsumer<H> {
             message.partition(),
             message.offset()
         );
+        let attempts = attempts.map(|attempts| attempts.to_string());
         let mut backoff = Backoff::default();
         loop {
-            let headers = headers::copy(message.headers())
+            let mut headers = headers::copy(message.headers())
                 .insert(headers::header(headers::DLQ_ERROR, reason))
                 .insert(headers::header(headers::DLQ_SOURCE, &source));
+            if let Some(attempts) = &attempts {
+                headers = headers.insert(headers::header(headers::DLQ_ATTEMPTS, attempts));
+            }
             let mut record = FutureRecord::to(&topic)
                 .payload(message.payload().unwrap_or_default())
                 .headers(headers);

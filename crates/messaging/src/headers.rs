@@ -21,6 +21,9 @@ pub const PROTOBUF: &str = "application/x-protobuf";
 pub const DLQ_ERROR: &str = "dlq-error";
 /// Where a dead-lettered record came from: `topic/partition/offset`.
 pub const DLQ_SOURCE: &str = "dlq-source";
+/// How often applying a dead-lettered record failed before it was given up
+/// (absent when it was never tried: it could not be decoded or was invalid).
+pub const DLQ_ATTEMPTS: &str = "dlq-attempts";
 
 /// Headers for a record: event id, type, content type and trace context.
 pub fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> OwnedHeaders {

@@ -17,6 +17,7 @@ pub mod backoff;
 pub mod config;
 pub mod consumer;
 pub mod database;
+pub mod failure;
 pub mod headers;
 pub mod inbox;
 pub mod kafka;

@@ -1,6 +1,7 @@
 //! The messaging pipeline's metrics: the outbox backlog and the age of its
 //! oldest row (sampled), publish latency (row written to delivery report),
-//! and what the consumer did with each record, per topic.
+//! and what the consumer did with each record (and each failed attempt),
+//! per topic.
 
 use std::{sync::OnceLock, time::Duration};
 
@@ -17,7 +18,7 @@ use sea_orm::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{consumer::Outcome, outbox};
+use crate::{consumer::Outcome, failure::Class, outbox};
 
 /// How often the backlog is sampled.
 pub const BACKLOG_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
@@ -29,6 +30,7 @@ struct Instruments {
     consumed: Counter<u64>,
     duplicates: Counter<u64>,
     dead_lettered: Counter<u64>,
+    failed_attempts: Counter<u64>,
     consumer_lag: Gauge<i64>,
 }
 
@@ -64,6 +66,14 @@ fn instruments() -> &'static Instruments {
                 .u64_counter("messaging.dead_lettered")
                 .with_description("Records sent to the dead-letter topic")
                 .build(),
+            failed_attempts: meter
+                .u64_counter("messaging.failed_attempts")
+                .with_description(
+                    "Attempts to apply a record that failed and were rolled back, by class \
+                     (unavailable: retried without end; deterministic: dead-lettered after \
+                     CONSUMER_MAX_ATTEMPTS)",
+                )
+                .build(),
             consumer_lag: meter
                 .i64_gauge("messaging.consumer.lag")
                 .with_description(
@@ -95,6 +105,21 @@ pub(crate) fn consumed(topic_name: &str, outcome: Outcome) {
         Outcome::Duplicate => instruments.duplicates.add(1, &labels),
         Outcome::DeadLettered => instruments.dead_lettered.add(1, &labels),
     }
+}
+
+/// An attempt to apply a record of `topic_name` failed with `class`.
+pub(crate) fn failed(topic_name: &str, class: Class) {
+    let class = match class {
+        Class::Unavailable => "unavailable",
+        Class::Deterministic => "deterministic",
+    };
+    instruments().failed_attempts.add(
+        1,
+        &[
+            KeyValue::new("topic", topic_name.to_owned()),
+            KeyValue::new("class", class),
+        ],
+    );
 }
 
 /// Partition `partition` of `topic_name` is `lag` records behind its end.

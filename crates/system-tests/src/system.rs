@@ -34,11 +34,16 @@ pub struct Options {
     pub payments_crash_points: CrashPoints,
     /// Another `fetch.wait.max.ms` for both services' consumers.
     pub fetch_wait: Option<Duration>,
+    /// Another PostgreSQL cluster than the shared one (a superuser URL, e.g.
+    /// of a private cluster the test stops): both services' fresh databases
+    /// are created there.
+    pub database_cluster: Option<String>,
 }
 
 /// One running service.
 struct Running {
     addr: SocketAddr,
+    metrics_addr: SocketAddr,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -59,6 +64,9 @@ impl Running {
 pub struct TestSystem {
     pub orders_addr: SocketAddr,
     pub payments_addr: SocketAddr,
+    /// Where each service answers `GET /metrics`.
+    pub orders_metrics_addr: SocketAddr,
+    pub payments_metrics_addr: SocketAddr,
     pub orders: OrdersServiceClient<Channel>,
     pub payments: PaymentsServiceClient<Channel>,
     /// Direct access to each service's database, for assertions.
@@ -82,14 +90,16 @@ impl TestSystem {
         let brokers = options
             .brokers
             .unwrap_or_else(|| env.kafka_brokers().to_owned());
-        let mut orders_config = fresh_config(&env, "orders", &brokers).await;
+        let cluster = options.database_cluster.as_deref();
+        let mut orders_config = config_on(
+            fresh_database(&env, cluster, "orders").await,
+            "orders",
+            &brokers,
+        );
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
         }
-        let payments_url = env
-            .fresh_database("payments")
-            .await
-            .expect("a payments database");
+        let payments_url = fresh_database(&env, cluster, "payments").await;
         // Same topics, its own database and group.
         let payments_config = ServiceConfig {
             database_url: payments_url.clone(),
@@ -105,6 +115,8 @@ impl TestSystem {
         let system = Self {
             orders_addr: orders_app.addr,
             payments_addr: payments_app.addr,
+            orders_metrics_addr: orders_app.metrics_addr,
+            payments_metrics_addr: payments_app.metrics_addr,
             orders: OrdersServiceClient::new(channel(orders_app.addr)),
             payments: PaymentsServiceClient::new(channel(payments_app.addr)),
             orders_db: Database::connect(&orders_url)
@@ -146,6 +158,7 @@ impl TestSystem {
     pub async fn resume_payments(&mut self) {
         let running = start_payments(self.payments_config.clone()).await;
         self.payments_addr = running.addr;
+        self.payments_metrics_addr = running.metrics_addr;
         self.payments = PaymentsServiceClient::new(channel(running.addr));
         self.payments_app = Some(running);
         self.wait_until_serving(self.payments_addr).await;
@@ -269,13 +282,32 @@ impl TestSystem {
 /// A service config on a fresh database, with unique topics and group,
 /// talking to `brokers`.
 pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceConfig {
+    config_on(fresh_database(env, None, label).await, label, brokers)
+}
+
+/// A fresh database named after `label` on `cluster` (a superuser URL), or
+/// on the shared cluster when `None`.
+async fn fresh_database(env: &TestEnv, cluster: Option<&str>, label: &str) -> String {
+    match cluster {
+        Some(cluster) => {
+            let name = unique_name(label).replace(['-', '.'], "_");
+            orderflow_devstack::ensure_database(cluster, &name).await
+        }
+        None => env.fresh_database(label).await,
+    }
+    .expect("a fresh database")
+}
+
+/// A service config on `database_url`, with unique topics and group,
+/// talking to `brokers`.
+fn config_on(database_url: String, label: &str, brokers: &str) -> ServiceConfig {
     let mut messaging = MessagingConfig::new(brokers);
     messaging.partitions = 2;
     messaging.message_timeout = Duration::from_secs(3);
     ServiceConfig {
         grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: env.fresh_database(label).await.expect("a fresh database"),
+        database_url,
         database_max_connections: 10,
         messaging,
         payment_requested_topic: unique_name("payments.requested"),
@@ -308,18 +340,19 @@ fn channel(addr: SocketAddr) -> Channel {
 /// Runs a built service on a task until its token is cancelled.
 async fn spawn<A, Fut>(
     app: anyhow::Result<A>,
-    addr: impl FnOnce(&A) -> SocketAddr,
+    addrs: impl FnOnce(&A) -> (SocketAddr, SocketAddr),
     run: impl FnOnce(A, CancellationToken) -> Fut,
 ) -> Running
 where
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let app = app.expect("the service starts");
-    let addr = addr(&app);
+    let (addr, metrics_addr) = addrs(&app);
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run(app, shutdown.clone()));
     Running {
         addr,
+        metrics_addr,
         shutdown,
         task,
     }
@@ -327,14 +360,19 @@ where
 
 async fn start_orders(config: ServiceConfig) -> Running {
     let app = orders::App::build(config).await;
-    spawn(app, orders::App::grpc_addr, orders::App::run_until_stopped).await
+    spawn(
+        app,
+        |app| (app.grpc_addr(), app.metrics_addr()),
+        orders::App::run_until_stopped,
+    )
+    .await
 }
 
 async fn start_payments(config: payments::Config) -> Running {
     let app = payments::App::build(config).await;
     spawn(
         app,
-        payments::App::grpc_addr,
+        |app| (app.grpc_addr(), app.metrics_addr()),
         payments::App::run_until_stopped,
     )
     .await

@@ -1,0 +1,127 @@
+//! What the consumers do when applying a record fails: a deterministic
+//! failure is tried a few times and dead-lettered, and the partition moves
+//! on; an unavailable database is waited for, and nothing is skipped.
+
+use std::time::Duration;
+
+use orderflow_messaging::headers;
+use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
+use orderflow_system_tests::{TestSystem, TopicReader, eventually, prometheus::Scrape};
+use prost::Message;
+use sea_orm::ConnectionTrait;
+
+/// Payments of exactly this amount are refused by a trigger the test
+/// installs: the handler's SQL fails the same way on every try.
+const CURSED_AMOUNT: i64 = 666;
+
+/// A check_violation (SQLSTATE 23514) on every payment row of
+/// [`CURSED_AMOUNT`], raised inside the handler's transaction.
+const REFUSE_CURSED_PAYMENTS: &str = r"
+CREATE FUNCTION refuse_cursed_payments() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.amount = 666 THEN
+        RAISE EXCEPTION 'payments of 666 are refused' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_cursed_payments BEFORE INSERT ON payments
+    FOR EACH ROW EXECUTE FUNCTION refuse_cursed_payments();
+";
+
+/// The default of `CONSUMER_MAX_ATTEMPTS`.
+const MAX_ATTEMPTS: u32 = 5;
+
+#[tokio::test]
+async fn a_record_whose_sql_always_fails_is_dead_lettered_after_its_tries_and_later_orders_still_settle()
+ {
+    // The global meter provider, so that /metrics shows the consumers' counters.
+    let _telemetry =
+        orderflow_runtime::telemetry::init("consumer-failures", "test").expect("telemetry starts");
+    let system = TestSystem::start().await;
+    system.open_account("mallory", 1_000).await;
+    system.open_account("trent", 1_000).await;
+    system
+        .payments_db
+        .execute_unprepared(REFUSE_CURSED_PAYMENTS)
+        .await
+        .expect("the trigger is installed");
+
+    let refused = system.place_order("mallory", CURSED_AMOUNT).await;
+    let dead = TopicReader::new(&system.brokers, &format!("{}.dlq", system.requested_topic))
+        .read(1, Duration::from_secs(60))
+        .await;
+    let request =
+        events::PaymentRequested::decode(dead[0].payload.as_slice()).expect("the original record");
+    assert_eq!(request.order_id, refused.id);
+    let reason = dead[0].header(headers::DLQ_ERROR).expect("the reason");
+    assert!(reason.contains("payments of 666 are refused"), "{reason}");
+    assert_eq!(
+        dead[0].header(headers::DLQ_ATTEMPTS),
+        Some(MAX_ATTEMPTS.to_string().as_str())
+    );
+    assert!(dead[0].header(headers::DLQ_SOURCE).is_some());
+    assert_eq!(dead[0].key.as_deref(), Some("mallory"));
+
+    // The same user's next order is on the same partition, behind the
+    // refused one: it settles only if the consumer moved on.
+    let next = system.place_order("mallory", 250).await;
+    let other = system.place_order("trent", 400).await;
+    assert_eq!(
+        system.wait_until_settled(&next.id).await.status(),
+        OrderStatus::Finished
+    );
+    assert_eq!(
+        system.wait_until_settled(&other.id).await.status(),
+        OrderStatus::Finished
+    );
+    assert_eq!(
+        system.balance("mallory").await,
+        750,
+        "one debit, rolled back once per try"
+    );
+    assert_eq!(system.balance("trent").await, 600);
+    assert_eq!(
+        system.order(&refused.id).await.status(),
+        OrderStatus::New,
+        "a dead-lettered request has no result"
+    );
+    let cursed = TestSystem::count(
+        &system.payments_db,
+        "SELECT count(*) AS n FROM payments WHERE amount = 666",
+    )
+    .await;
+    assert_eq!(cursed, 0);
+
+    let topic = system.requested_topic.as_str();
+    let metrics = format!("http://{}/metrics", system.payments_metrics_addr);
+    eventually(
+        "payments' metrics count the dead letter",
+        Duration::from_secs(10),
+        || async {
+            let scrape = scrape(&metrics).await?;
+            let dead_lettered = scrape.sum("messaging_dead_lettered_total", &[("topic", topic)]);
+            let failed = scrape.sum(
+                "messaging_failed_attempts_total",
+                &[("topic", topic), ("class", "deterministic")],
+            );
+            if dead_lettered == 1.0 && failed == f64::from(MAX_ATTEMPTS) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "dead-lettered {dead_lettered}, failed attempts {failed}"
+                ))
+            }
+        },
+    )
+    .await;
+    system.stop().await;
+}
+
+async fn scrape(url: &str) -> Result<Scrape, String> {
+    let response = reqwest::get(url).await.map_err(|error| error.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("/metrics answered {}", response.status()));
+    }
+    let text = response.text().await.map_err(|error| error.to_string())?;
+    Scrape::parse(&text).map_err(|error| error.to_string())
+}
