@@ -6,7 +6,7 @@
 //! transaction that changes its status, so a notification arrives only after
 //! the change is committed and visible to a fresh read.
 
-use orderflow_messaging::backoff::Backoff;
+use orderflow_messaging::retry::{self, Delays, Waited};
 use sea_orm::{DatabaseConnection, sqlx::postgres::PgListener};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
@@ -73,17 +73,16 @@ async fn listen(
     sender: broadcast::Sender<Change>,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Backoff::default();
+    let mut delays = retry::delays();
     loop {
         let lost = tokio::select! {
             () = shutdown.cancelled() => return,
-            lost = forward(&db, &sender, &mut backoff) => lost,
+            lost = forward(&db, &sender, &mut delays) => lost,
         };
-        let wait = backoff.next_wait();
+        let wait = retry::next(&mut delays);
         tracing::warn!(error = format!("{lost:#}"), retry_in = ?wait, "order_status listener lost");
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
+        if retry::sleep(wait, &shutdown).await == Waited::ShutDown {
+            return;
         }
     }
 }
@@ -92,7 +91,7 @@ async fn listen(
 async fn forward(
     db: &DatabaseConnection,
     sender: &broadcast::Sender<Change>,
-    backoff: &mut Backoff,
+    delays: &mut Delays,
 ) -> anyhow::Error {
     let mut listener = match PgListener::connect_with(db.get_postgres_connection_pool()).await {
         Ok(listener) => listener,
@@ -101,7 +100,7 @@ async fn forward(
     if let Err(error) = listener.listen(CHANNEL).await {
         return anyhow::Error::new(error).context("LISTEN order_status");
     }
-    backoff.reset();
+    *delays = retry::delays();
     // No receivers is fine: nobody is watching.
     let _ = sender.send(Change::Unknown);
     loop {

@@ -34,11 +34,11 @@ use uuid::Uuid;
 
 use crate::{
     MessagingConfig,
-    backoff::Backoff,
     failure::{self, Class},
     headers,
     inbox::{self, Inbox},
     kafka,
+    retry::{self, Waited},
 };
 
 /// Why an event was not applied, by what the consumer does about it.
@@ -136,7 +136,7 @@ impl<H: Handler> InboxConsumer<H> {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut consumer = self.subscribe()?;
         let dead_letters = kafka::producer(&self.config)?;
-        let mut backoff = Backoff::default();
+        let mut delays = retry::delays();
         let mut start_a_new_session = false;
         loop {
             if start_a_new_session {
@@ -160,13 +160,13 @@ impl<H: Handler> InboxConsumer<H> {
                         error,
                         KafkaError::MessageConsumption(RDKafkaErrorCode::AllBrokersDown)
                     );
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(backoff.next_wait()) => continue,
+                    match retry::sleep(retry::next(&mut delays), &shutdown).await {
+                        Waited::ShutDown => break,
+                        Waited::Elapsed => continue,
                     }
                 }
             };
-            backoff.reset();
+            delays = retry::delays();
             let Some(outcome) = self.process(&message, &dead_letters, &shutdown).await else {
                 break;
             };
@@ -274,7 +274,7 @@ impl<H: Handler> InboxConsumer<H> {
         dead_letters: &FutureProducer,
         shutdown: &CancellationToken,
     ) -> Option<Outcome> {
-        let mut backoff = Backoff::default();
+        let mut delays = retry::delays();
         let max_attempts = self.config.max_attempts.max(1);
         let mut failed_attempts = 0;
         loop {
@@ -304,7 +304,7 @@ impl<H: Handler> InboxConsumer<H> {
                         .await;
                 }
             }
-            let wait = backoff.next_wait();
+            let wait = retry::next(&mut delays);
             tracing::warn!(
                 error = format!("{error:#}"),
                 ?class,
@@ -312,9 +312,8 @@ impl<H: Handler> InboxConsumer<H> {
                 retry_in = ?wait,
                 "applying the event failed"
             );
-            tokio::select! {
-                () = shutdown.cancelled() => return None,
-                () = tokio::time::sleep(wait) => {}
+            if retry::sleep(wait, shutdown).await == Waited::ShutDown {
+                return None;
             }
         }
     }
@@ -363,7 +362,7 @@ impl<H: Handler> InboxConsumer<H> {
             message.offset()
         );
         let attempts = attempts.map(|attempts| attempts.to_string());
-        let mut backoff = Backoff::default();
+        let mut delays = retry::delays();
         loop {
             let mut headers = headers::copy(message.headers())
                 .insert(headers::header(headers::DLQ_ERROR, reason))
@@ -380,11 +379,10 @@ impl<H: Handler> InboxConsumer<H> {
             match producer.send(record, self.config.message_timeout).await {
                 Ok(_) => return Some(Outcome::DeadLettered),
                 Err((error, _)) => {
-                    let wait = backoff.next_wait();
+                    let wait = retry::next(&mut delays);
                     tracing::warn!(%error, retry_in = ?wait, "dead-lettering failed");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return None,
-                        () = tokio::time::sleep(wait) => {}
+                    if retry::sleep(wait, shutdown).await == Waited::ShutDown {
+                        return None;
                     }
                 }
             }

@@ -1,11 +1,15 @@
 //! The service's PostgreSQL connection pool.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
+use backon::Retryable;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-use crate::backoff::Backoff;
+use crate::{
+    failure::{self, Class},
+    retry,
+};
 
 /// Connects to `url`, retrying for up to `patience` (a database that starts
 /// beside the service may not accept connections yet).
@@ -21,27 +25,18 @@ pub async fn connect(
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let deadline = Instant::now() + patience;
-    let mut backoff = Backoff::default();
-    loop {
-        match Database::connect(options.clone()).await {
-            Ok(db) => return Ok(db),
-            Err(error) if Instant::now() < deadline => {
-                tracing::warn!(%error, "database not reachable yet; retrying");
-                tokio::time::sleep(backoff.next_wait()).await;
-            }
-            Err(error) => return Err(error).context("connecting to the database"),
-        }
-    }
+    (|| Database::connect(options.clone()))
+        .retry(retry::policy().with_total_delay(Some(patience)))
+        .notify(|error, wait| {
+            tracing::warn!(%error, retry_in = ?wait, "database not reachable yet; retrying");
+        })
+        .await
+        .context("connecting to the database")
 }
 
-/// True when `error` comes from the database being unreachable (so the
-/// caller may retry later) rather than from the request.
+/// True when `error` comes from the database being unreachable or busy (so
+/// the caller may retry later) rather than from the request; the one table
+/// is [`failure::classify`].
 pub fn is_unavailable(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<sea_orm::DbErr>(),
-            Some(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))
-        )
-    })
+    failure::classify(error) == Class::Unavailable
 }

@@ -13,7 +13,6 @@
 //! Records carry the event id, type, content type and W3C trace context in
 //! their headers ([`headers`]).
 
-pub mod backoff;
 pub mod config;
 pub mod consumer;
 pub mod database;
@@ -27,6 +26,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod relay;
 pub mod retention;
+pub mod retry;
 pub mod service;
 
 pub use config::{MessagingConfig, ServiceConfig};

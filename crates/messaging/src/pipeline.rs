@@ -3,16 +3,16 @@
 
 use std::future::Future;
 
+use backon::Retryable;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     MessagingConfig,
-    backoff::Backoff,
     consumer::{Handler, InboxConsumer},
     kafka,
     relay::Relay,
-    retention,
+    retention, retry,
 };
 
 /// A service's messaging side.
@@ -35,14 +35,14 @@ impl<H: Handler> Pipeline<H> {
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
-        let mut backoff = Backoff::default();
-        while let Err(error) = kafka::ensure_topics(&self.config, &topics).await {
-            let wait = backoff.next_wait();
-            tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "creating topics failed");
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(wait) => {}
-            }
+        let create = (|| kafka::ensure_topics(&self.config, &topics))
+            .retry(retry::policy())
+            .notify(|error, wait| {
+                tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "creating topics failed");
+            });
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            created = create => created?,
         }
         ready.await;
         let relay = Relay::new(self.db.clone(), self.config.clone())?;

@@ -30,7 +30,7 @@ use orderflow_runtime::propagation;
 use rdkafka::{error::KafkaError, producer::future_producer::Delivery as Report};
 use tracing::Instrument;
 
-use crate::{MessagingConfig, backoff::Backoff, headers, kafka, outbox};
+use crate::{MessagingConfig, headers, kafka, outbox, retry};
 
 /// What one relay pass did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,24 +136,24 @@ impl Relay {
     pub async fn run(mut self, shutdown: CancellationToken) {
         let wake = std::sync::Arc::new(Notify::new());
         let listener = tokio::spawn(listen(self.db.clone(), wake.clone(), shutdown.clone()));
-        let mut backoff = Backoff::default();
+        let mut delays = retry::delays();
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
             let wait = match self.publish_batch().await {
                 Ok(Delivery::Published(count)) => {
-                    backoff.reset();
+                    delays = retry::delays();
                     tracing::debug!(count, "published outbox rows");
                     continue;
                 }
                 Ok(Delivery::Empty) => {
-                    backoff.reset();
+                    delays = retry::delays();
                     self.config.poll_interval
                 }
                 Err(error) => {
                     self.replace_producer_after_fatal_error();
-                    let wait = backoff.next_wait();
+                    let wait = retry::next(&mut delays);
                     tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "outbox relay pass failed");
                     wait
                 }
@@ -233,23 +233,23 @@ fn record_delivery(report: &Result<Report, KafkaError>) {
 /// Forwards `outbox` notifications to `wake`, reconnecting on failure.
 async fn listen(db: DatabaseConnection, wake: std::sync::Arc<Notify>, shutdown: CancellationToken) {
     use sea_orm::sqlx::postgres::PgListener;
-    let mut backoff = Backoff::default();
+    let mut delays = retry::delays();
     while !shutdown.is_cancelled() {
         let pool = db.get_postgres_connection_pool();
         let mut listener = match PgListener::connect_with(pool).await {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::debug!(%error, "LISTEN connection failed; polling meanwhile");
-                tokio::time::sleep(backoff.next_wait()).await;
+                retry::sleep(retry::next(&mut delays), &shutdown).await;
                 continue;
             }
         };
         if let Err(error) = listener.listen("outbox").await {
             tracing::debug!(%error, "LISTEN outbox failed; polling meanwhile");
-            tokio::time::sleep(backoff.next_wait()).await;
+            retry::sleep(retry::next(&mut delays), &shutdown).await;
             continue;
         }
-        backoff.reset();
+        delays = retry::delays();
         // A wake-up now covers rows inserted while we were not listening.
         wake.notify_one();
         while let Ok(_notification) = listener.recv().await {
