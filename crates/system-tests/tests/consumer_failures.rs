@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+use futures::future::join_all;
+use orderflow_devstack::{Postgres, Shutdown};
 use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
-use orderflow_system_tests::{TestSystem, TopicReader, eventually, prometheus::Scrape};
+use orderflow_system_tests::{Options, TestSystem, TopicReader, eventually, prometheus::Scrape};
 use prost::Message;
 use sea_orm::ConnectionTrait;
 
@@ -115,6 +117,110 @@ async fn a_record_whose_sql_always_fails_is_dead_lettered_after_its_tries_and_la
     )
     .await;
     system.stop().await;
+}
+
+/// Users of the outage test, each with enough money for all their orders.
+const USERS: [&str; 4] = ["olga", "oscar", "otto", "orla"];
+const ORDERS_PER_USER: usize = 10;
+const AMOUNT: i64 = 100;
+const STARTING_BALANCE: i64 = 10_000;
+/// How long the database stays down: longer than the pool's acquire
+/// timeout (10 s), so that the consumers do not just wait inside the pool
+/// but see their attempts fail, many times over.
+const OUTAGE: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_each_paid_once() {
+    let _telemetry =
+        orderflow_runtime::telemetry::init("consumer-failures", "test").expect("telemetry starts");
+    let cluster = tokio::task::spawn_blocking(Postgres::start_temporary)
+        .await
+        .expect("the start does not panic")
+        .expect("a private PostgreSQL");
+    let mut system = TestSystem::start_with(Options {
+        database_cluster: Some(cluster.url()),
+        ..Default::default()
+    })
+    .await;
+    for user in USERS {
+        system.open_account(user, STARTING_BALANCE).await;
+    }
+    // Requests pile up in Kafka while payments is away; it comes back and
+    // starts on them, and the database goes down under it.
+    system.pause_payments().await;
+    let placed = join_all(USERS.iter().flat_map(|user| {
+        let system = &system;
+        (0..ORDERS_PER_USER).map(move |_| system.place_order(user, AMOUNT))
+    }))
+    .await;
+    system.resume_payments().await;
+    let cluster = in_background(cluster, |cluster| cluster.shut_down(Shutdown::Immediate)).await;
+    tokio::time::sleep(OUTAGE).await;
+    let cluster = in_background(cluster, |cluster| {
+        cluster
+            .restart()
+            .expect("PostgreSQL starts again on its data")
+    })
+    .await;
+
+    for order in &placed {
+        let settled = system.wait_until_settled(&order.id).await;
+        assert_eq!(settled.status(), OrderStatus::Finished, "{settled:?}");
+    }
+    let spent = AMOUNT * ORDERS_PER_USER as i64;
+    for user in USERS {
+        assert_eq!(
+            system.balance(user).await,
+            STARTING_BALANCE - spent,
+            "{user}"
+        );
+    }
+    let payments = TestSystem::count(
+        &system.payments_db,
+        "SELECT count(DISTINCT order_id) AS n FROM payments",
+    )
+    .await;
+    assert_eq!(payments, placed.len() as i64, "one payment per order");
+
+    // The consumers met the outage, waited for the database, and gave up on
+    // nothing.
+    let metrics = format!("http://{}/metrics", system.payments_metrics_addr);
+    let scrape = scrape(&metrics).await.expect("payments' metrics");
+    let unavailable = scrape.sum(
+        "messaging_failed_attempts_total",
+        &[
+            ("topic", system.requested_topic.as_str()),
+            ("class", "unavailable"),
+        ],
+    );
+    assert!(unavailable > 0.0, "payments' consumer met the outage");
+    assert_eq!(
+        scrape.sum(
+            "messaging_failed_attempts_total",
+            &[("class", "deterministic")]
+        ),
+        0.0,
+        "an outage is no deterministic failure"
+    );
+    assert_eq!(scrape.sum("messaging_dead_lettered_total", &[]), 0.0);
+    system.stop().await;
+    tokio::task::spawn_blocking(move || drop(cluster))
+        .await
+        .expect("the cluster stops");
+}
+
+/// Runs a blocking control call on the cluster off the async threads, and
+/// hands the cluster back.
+async fn in_background<T: Send + 'static>(
+    mut cluster: Postgres,
+    call: impl FnOnce(&mut Postgres) -> T + Send + 'static,
+) -> Postgres {
+    tokio::task::spawn_blocking(move || {
+        call(&mut cluster);
+        cluster
+    })
+    .await
+    .expect("the control call does not panic")
 }
 
 async fn scrape(url: &str) -> Result<Scrape, String> {
