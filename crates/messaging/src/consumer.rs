@@ -145,7 +145,13 @@ impl<H: Handler> InboxConsumer<H> {
                 // its offset validation for good. A new session starts from
                 // the committed offsets instead; the inbox absorbs a repeat.
                 close(consumer).await;
-                consumer = self.subscribe()?;
+                consumer = match self.subscribe() {
+                    Ok(consumer) => consumer,
+                    Err(error) => {
+                        kafka::close_producer(dead_letters, Duration::ZERO).await;
+                        return Err(error);
+                    }
+                };
                 start_a_new_session = false;
             }
             let received = tokio::select! {
@@ -177,6 +183,8 @@ impl<H: Handler> InboxConsumer<H> {
             }
         }
         close(consumer).await;
+        // Every dead letter was confirmed before its offset was committed.
+        kafka::close_producer(dead_letters, Duration::ZERO).await;
         Ok(())
     }
 

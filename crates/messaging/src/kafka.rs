@@ -8,7 +8,7 @@ use rdkafka::{
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
     client::{ClientContext, DefaultClientContext},
     consumer::{ConsumerContext, StreamConsumer},
-    producer::FutureProducer,
+    producer::{FutureProducer, Producer},
     statistics::Statistics,
     types::RDKafkaErrorCode,
 };
@@ -57,6 +57,21 @@ impl ConsumerContext for LagReporting {}
 /// The consumer this project uses.
 pub type GroupConsumer = StreamConsumer<LagReporting>;
 
+/// `max.poll.interval.ms`: how long the consumer may go without asking for
+/// the next record before librdkafka leaves the group and its partitions go
+/// to another member.
+///
+/// The consumer does not ask while it retries a record, and it retries an
+/// unavailable database without end. During an outage every replica is
+/// stuck alike, so handing partitions around buys nothing and only churns
+/// the group; 10 minutes (librdkafka's default is 5) lets a database
+/// restart or failover pass without a rebalance. A deterministic failure is
+/// bounded far below that (`CONSUMER_MAX_ATTEMPTS` tries with backoff). Past
+/// it (a member truly stuck), the partitions move on: the stuck member's
+/// offset commit then fails, the record is delivered again to the new owner
+/// and the inbox absorbs the repeat, and its next receive rejoins the group.
+const MAX_POLL_INTERVAL_MS: &str = "600000";
+
 /// A consumer in `group` that never commits on its own and starts at the
 /// earliest offset when the group has none.
 pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<GroupConsumer> {
@@ -67,6 +82,7 @@ pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<GroupCo
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
+        .set("max.poll.interval.ms", MAX_POLL_INTERVAL_MS)
         .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
         .set(
             "fetch.wait.max.ms",
@@ -74,6 +90,29 @@ pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<GroupCo
         )
         .create_with_context(LagReporting)
         .context("creating the Kafka consumer")
+}
+
+/// Flushes `producer` for up to `flush` and drops it, on a blocking thread:
+/// both block (dropping one purges what is queued, flushes for up to 500 ms,
+/// joins its polling thread and destroys the client), which must not happen
+/// on an async worker.
+pub async fn close_producer(producer: FutureProducer, flush: Duration) {
+    let closed = tokio::task::spawn_blocking(move || {
+        let flushed = producer.flush(flush);
+        drop(producer);
+        flushed
+    });
+    match closed.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "flushing the producer failed"),
+        Err(error) => tracing::warn!(%error, "closing the producer failed"),
+    }
+}
+
+/// Drops an unusable `producer` (after a fatal error) on a blocking thread,
+/// without waiting for it.
+pub fn discard_producer(producer: FutureProducer) {
+    drop(tokio::task::spawn_blocking(move || drop(producer)));
 }
 
 /// Creates each topic (and its `.dlq`) that does not exist yet.

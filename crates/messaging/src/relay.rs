@@ -165,11 +165,7 @@ impl Relay {
             }
         }
         listener.abort();
-        let producer = self.producer;
-        let flushed = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(5)));
-        if let Ok(Err(error)) = flushed.await {
-            tracing::warn!(%error, "flushing the producer at shutdown failed");
-        }
+        kafka::close_producer(self.producer, Duration::from_secs(5)).await;
     }
 }
 
@@ -180,7 +176,9 @@ impl Relay {
         if let Some((code, reason)) = self.producer.client().fatal_error() {
             tracing::warn!(?code, %reason, "producer hit a fatal error; replacing it");
             match kafka::producer(&self.config) {
-                Ok(producer) => self.producer = producer,
+                Ok(producer) => {
+                    kafka::discard_producer(std::mem::replace(&mut self.producer, producer));
+                }
                 Err(error) => tracing::warn!(
                     error = format!("{error:#}"),
                     "replacing the producer failed"

@@ -39,6 +39,10 @@ pub async fn produce(
         .await
         .map_err(|(error, _)| error)
         .expect("the record is delivered");
+    // Dropping a producer flushes and destroys it, which blocks.
+    tokio::task::spawn_blocking(move || drop(producer))
+        .await
+        .expect("the producer is dropped");
 }
 
 /// A record as a test sees it.
