@@ -32,7 +32,7 @@ pub fn producer(config: &MessagingConfig) -> anyhow::Result<FutureProducer> {
 }
 
 /// The consumers' client context: from librdkafka's statistics (every
-/// [`STATISTICS_INTERVAL_MS`]) it records each assigned partition's lag.
+/// `STATISTICS_INTERVAL_MS`) it records each assigned partition's lag.
 pub struct LagReporting;
 
 /// How often librdkafka reports its statistics, the consumer lag among them.

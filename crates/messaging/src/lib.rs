@@ -7,6 +7,10 @@
 //!   that also records its id, so a redelivery is a no-op; the offset is
 //!   committed only after that transaction commits; an event that cannot be
 //!   decoded goes to `<topic>.dlq`.
+//! - [`failure`]: the one table that says whether an error is worth waiting
+//!   for (unavailable) or will fail again (deterministic: a few tries, then
+//!   the dead-letter topic); [`retry`]: the one retry policy (`backon`,
+//!   exponential with jitter).
 //! - [`retention`]: old published outbox rows and inbox rows are deleted.
 //! - [`service`]: a service's gRPC server beside its pipeline, one way for all.
 //!
