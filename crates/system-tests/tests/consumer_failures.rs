@@ -8,9 +8,11 @@ use futures::future::join_all;
 use orderflow_devstack::{Postgres, Shutdown};
 use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
-use orderflow_system_tests::{Options, TestSystem, TopicReader, eventually, prometheus::Scrape};
+use orderflow_system_tests::{
+    Options, TestSystem, TopicReader, eventually, prometheus::Scrape, until,
+};
 use prost::Message;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 /// Payments of exactly this amount are refused by a trigger the test
 /// installs: the handler's SQL fails the same way on every try.
@@ -124,10 +126,8 @@ const USERS: [&str; 4] = ["olga", "oscar", "otto", "orla"];
 const ORDERS_PER_USER: usize = 10;
 const AMOUNT: i64 = 100;
 const STARTING_BALANCE: i64 = 10_000;
-/// How long the database stays down: longer than the pool's acquire
-/// timeout (10 s), so that the consumers do not just wait inside the pool
-/// but see their attempts fail, many times over.
-const OUTAGE: Duration = Duration::from_secs(15);
+/// How long the database stays down.
+const OUTAGE: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_each_paid_once() {
@@ -145,16 +145,35 @@ async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_
     for user in USERS {
         system.open_account(user, STARTING_BALANCE).await;
     }
-    // Requests pile up in Kafka while payments is away; it comes back and
-    // starts on them, and the database goes down under it.
+    // Requests pile up in Kafka while payments is away. A lock the test
+    // holds on the accounts stops payments' first debit mid-transaction, so
+    // that the database surely goes down under a transaction in flight.
     system.pause_payments().await;
     let placed = join_all(USERS.iter().flat_map(|user| {
         let system = &system;
         (0..ORDERS_PER_USER).map(move |_| system.place_order(user, AMOUNT))
     }))
     .await;
+    let lock = system.payments_db.begin().await.expect("a transaction");
+    lock.execute_unprepared("LOCK TABLE accounts IN EXCLUSIVE MODE")
+        .await
+        .expect("the accounts locked");
     system.resume_payments().await;
+    until(
+        "payments' consumer waits for the lock inside its transaction",
+        Duration::from_secs(60),
+        || {
+            TestSystem::count(
+                &system.orders_db,
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND datname LIKE 'payments%'",
+            )
+        },
+        |waiting| *waiting >= 1,
+    )
+    .await;
     let cluster = in_background(cluster, |cluster| cluster.shut_down(Shutdown::Immediate)).await;
+    drop(lock);
     tokio::time::sleep(OUTAGE).await;
     let cluster = in_background(cluster, |cluster| {
         cluster
