@@ -1,5 +1,10 @@
 //! Applies `PaymentResult` events: SUCCEEDED → `FINISHED`, FAILED →
 //! `CANCELLED` with the reason. Only a `NEW` order changes.
+//!
+//! Errors carry their class: a result for an unknown order is
+//! [`HandleError::Invalid`] (dead-lettered at once); a database error
+//! propagated with `?` is classified by the messaging failure table
+//! (unavailable: retried; deterministic: a few tries, then dead-lettered).
 
 use orderflow_messaging::consumer::{AfterCommit, Decoded, HandleError, Handler};
 use orderflow_proto::events::v1::{self as events, FailureReason, PaymentStatus};

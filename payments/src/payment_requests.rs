@@ -1,5 +1,10 @@
 //! Applies `PaymentRequested` events: at most one debit per order, and one
 //! `PaymentResult` in the outbox.
+//!
+//! Errors carry their class: a database error propagated with `?` is
+//! classified by the messaging failure table (unavailable: retried without
+//! end; deterministic, such as a constraint the row breaks: a few tries,
+//! then dead-lettered), and a crash point is unavailable.
 
 use anyhow::Context;
 use chrono::Utc;
