@@ -34,6 +34,9 @@ pub struct Options {
     pub payments_crash_points: CrashPoints,
     /// Another `fetch.wait.max.ms` for both services' consumers.
     pub fetch_wait: Option<Duration>,
+    /// Another fallback poll interval for both services' relays
+    /// (`OUTBOX_POLL_INTERVAL_MS`).
+    pub poll_interval: Option<Duration>,
 }
 
 /// One running service.
@@ -85,6 +88,9 @@ impl TestSystem {
         let mut orders_config = fresh_config(&env, "orders", &brokers).await;
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
+        }
+        if let Some(poll_interval) = options.poll_interval {
+            orders_config.messaging.poll_interval = poll_interval;
         }
         let payments_url = env
             .fresh_database("payments")
