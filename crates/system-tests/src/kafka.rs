@@ -20,6 +20,16 @@ pub async fn produce(
     send(&producer(brokers), topic, None, key, payload, headers).await;
 }
 
+/// The contract headers the outbox relay writes, for a record made by hand.
+pub fn contract_headers<'a>(event_id: &'a str, event_type: &'a str) -> [(&'a str, &'a str); 3] {
+    use orderflow_messaging::headers;
+    [
+        (headers::EVENT_ID, event_id),
+        (headers::EVENT_TYPE, event_type),
+        (headers::CONTENT_TYPE, headers::PROTOBUF),
+    ]
+}
+
 /// A producer for [`send`].
 pub fn producer(brokers: &str) -> FutureProducer {
     ClientConfig::new()
@@ -211,11 +221,8 @@ impl TopicReader {
 
 impl Drop for TopicReader {
     fn drop(&mut self) {
-        // librdkafka's destroy can hang after a group session: leave the
-        // group and let a detached thread do the drop.
         if let Some(consumer) = self.consumer.take() {
-            consumer.unsubscribe();
-            std::thread::spawn(move || drop(consumer));
+            orderflow_devstack::close_consumer(consumer);
         }
     }
 }

@@ -15,7 +15,7 @@ use orderflow_proto::{
     },
 };
 use orderflow_runtime::crash::CrashPoints;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{Database, DatabaseConnection};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -263,12 +263,7 @@ impl TestSystem {
 
     /// A number from `sql` (one row, one column `n`) on `db`.
     pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-        db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-            .await
-            .expect("the query runs")
-            .expect("one row")
-            .try_get::<i64>("", "n")
-            .expect("a column n")
+        orderflow_devstack::count(db, sql).await
     }
 }
 

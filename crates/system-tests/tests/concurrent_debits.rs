@@ -9,7 +9,8 @@ use futures::future::join_all;
 use orderflow_devstack::TestEnv;
 use orderflow_proto::events::v1 as events;
 use orderflow_system_tests::{
-    TestSystem, fresh_config, group_assignment, health_status, producer, send, until,
+    TestSystem, contract_headers, fresh_config, group_assignment, health_status, producer, send,
+    until,
 };
 use prost::Message;
 use sea_orm::Database;
@@ -106,11 +107,7 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
             .iter()
             .enumerate()
             .map(|(index, (event_id, payload))| {
-                let headers = [
-                    ("event-id", event_id.as_str()),
-                    ("event-type", events::PAYMENT_REQUESTED),
-                    ("content-type", "application/x-protobuf"),
-                ];
+                let headers = contract_headers(event_id, events::PAYMENT_REQUESTED);
                 let partition = i32::try_from(index % 2).expect("0 or 1");
                 let producer = &producer;
                 async move { send(producer, topic, Some(partition), USER, payload, &headers).await }
