@@ -156,6 +156,34 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
         TestSystem::count(&db, "SELECT count(DISTINCT event_id) AS n FROM payments").await;
     assert_eq!(handled_on, i64::try_from(REQUESTS).expect("small"));
 
+    // The two replicas' transactions interleaved: payments for partition 0
+    // were made while partition 1's were being made.
+    let ids = |partition: usize| {
+        requests
+            .iter()
+            .skip(partition)
+            .step_by(2)
+            .map(|(event_id, _)| format!("'{event_id}'"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let interleaved = TestSystem::count(
+        &db,
+        &format!(
+            "SELECT count(*) AS n FROM payments WHERE event_id IN ({first}) AND created_at \
+             BETWEEN (SELECT min(created_at) FROM payments WHERE event_id IN ({second})) \
+                 AND (SELECT max(created_at) FROM payments WHERE event_id IN ({second}))",
+            first = ids(0),
+            second = ids(1),
+        ),
+    )
+    .await;
+    assert!(
+        interleaved > 0,
+        "the replicas debited one after the other, not at the same time"
+    );
+    println!("{interleaved} of partition 0's payments fell within partition 1's");
+
     shutdown.cancel();
     for replica in replicas {
         tokio::time::timeout(Duration::from_secs(30), replica)
