@@ -10,4 +10,4 @@ mod wait;
 
 pub use kafka::{Record, TopicReader, contract_headers, group_assignment, produce, producer, send};
 pub use system::{Options, TestSystem, fresh_config, health_status};
-pub use wait::{eventually, until, until_in_inbox};
+pub use wait::{eventually, until, until_in_inbox, until_serving};

@@ -173,13 +173,7 @@ impl TestSystem {
     }
 
     async fn wait_until_serving(&self, addr: SocketAddr) {
-        let _serving = until(
-            "the service reports SERVING",
-            Duration::from_secs(60),
-            || health_status(addr),
-            |status| *status == Ok(ServingStatus::Serving),
-        )
-        .await;
+        crate::wait::until_serving(addr).await;
     }
 
     // ----- verbs -----

@@ -64,3 +64,16 @@ pub async fn until_in_inbox(db: &DatabaseConnection, event_id: &str) {
     )
     .await;
 }
+
+/// Waits until the gRPC server at `addr` reports SERVING on
+/// `grpc.health.v1`, or panics after 60 s with what it last answered.
+pub async fn until_serving(addr: std::net::SocketAddr) {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let _serving = until(
+        &format!("the service at {addr} reports SERVING"),
+        Duration::from_secs(60),
+        || crate::system::health_status(addr),
+        |status| *status == Ok(ServingStatus::Serving),
+    )
+    .await;
+}

@@ -9,13 +9,12 @@ use futures::future::join_all;
 use orderflow_devstack::TestEnv;
 use orderflow_proto::events::v1 as events;
 use orderflow_system_tests::{
-    TestSystem, contract_headers, fresh_config, group_assignment, health_status, producer, send,
-    until,
+    TestSystem, contract_headers, fresh_config, group_assignment, producer, send, until,
+    until_serving,
 };
 use prost::Message;
 use sea_orm::Database;
 use tokio_util::sync::CancellationToken;
-use tonic_health::pb::health_check_response::ServingStatus;
 use uuid::Uuid;
 
 const USER: &str = "race-lea";
@@ -55,13 +54,7 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
         tokio::spawn(second.run_until_stopped(shutdown.clone())),
     ];
     for addr in addrs {
-        let _serving = until(
-            "the replica reports SERVING",
-            Duration::from_secs(60),
-            || health_status(addr),
-            |status| *status == Ok(ServingStatus::Serving),
-        )
-        .await;
+        until_serving(addr).await;
     }
     let db = Database::connect(&config.database_url)
         .await
