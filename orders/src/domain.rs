@@ -1,7 +1,7 @@
 //! Orders as the business sees them: no proto or database types here.
 
 use chrono::{DateTime, Utc};
-use orderflow_domain::{Amount, IdempotencyKey, UserId};
+use orderflow_domain::{Amount, FailureReason, IdempotencyKey, UserId};
 use uuid::Uuid;
 
 /// Why an order's input is invalid: the field and what is wrong with it.
@@ -94,11 +94,12 @@ pub struct NewOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     pub id: Uuid,
-    pub user_id: String,
-    pub amount: i64,
-    pub description: String,
+    pub user_id: UserId,
+    pub amount: Amount,
+    pub description: Description,
     pub status: OrderStatus,
-    pub failure_reason: Option<String>,
+    /// Why it was cancelled; `None` unless `status` is `Cancelled`.
+    pub failure_reason: Option<FailureReason>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The trace the order was created in (32 hex digits), when recorded.
@@ -146,7 +147,7 @@ pub enum Settlement {
     /// Paid: the order is `FINISHED`.
     Paid,
     /// Not paid, for this reason: the order is `CANCELLED`.
-    Declined(String),
+    Declined(FailureReason),
 }
 
 #[cfg(test)]

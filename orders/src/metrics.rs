@@ -63,12 +63,13 @@ pub fn settled(settlement: &Settlement, created_at: DateTime<Utc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orderflow_domain::FailureReason;
 
     #[test]
     fn a_paid_order_settles_finished_and_a_declined_one_cancelled() {
         assert_eq!(status(&Settlement::Paid), "FINISHED");
         assert_eq!(
-            status(&Settlement::Declined("NO_FUNDS".into())),
+            status(&Settlement::Declined(FailureReason::InsufficientFunds)),
             "CANCELLED"
         );
     }

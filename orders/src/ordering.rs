@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
+use orderflow_domain::UserId;
 use orderflow_idempotency::{self as idempotency, Claim, Executed, Fingerprint};
 use orderflow_messaging::outbox::{self, OutboxEvent};
 use orderflow_proto::events::v1 as events;
@@ -35,9 +36,9 @@ impl Ordering {
         let now = Utc::now();
         let order = Order {
             id: Uuid::now_v7(),
-            user_id: new.user_id.to_string(),
-            amount: new.amount.minor_units(),
-            description: new.description.as_str().to_owned(),
+            user_id: new.user_id.clone(),
+            amount: new.amount,
+            description: new.description.clone(),
             status: OrderStatus::New,
             failure_reason: None,
             created_at: now,
@@ -50,8 +51,8 @@ impl Ordering {
         let request = events::PaymentRequested {
             event_id: event_id.to_string(),
             order_id: order.id.to_string(),
-            user_id: order.user_id.clone(),
-            amount: order.amount,
+            user_id: order.user_id.to_string(),
+            amount: order.amount.minor_units(),
             occurred_at: Some(orderflow_proto::timestamp(
                 now.timestamp(),
                 now.timestamp_subsec_nanos(),
@@ -82,7 +83,7 @@ impl Ordering {
             OutboxEvent {
                 event_id,
                 topic: self.payment_requested_topic.clone(),
-                key: order.user_id.clone(),
+                key: order.user_id.to_string(),
                 event_type: events::PAYMENT_REQUESTED,
                 payload: request.encode_to_vec(),
             },
@@ -104,7 +105,7 @@ impl Ordering {
     }
 
     /// A page of a user's orders, newest first.
-    pub async fn list(&self, user_id: &str, page: PageRequest) -> Result<Page, OrderError> {
+    pub async fn list(&self, user_id: &UserId, page: PageRequest) -> Result<Page, OrderError> {
         Ok(db::orders::list(&self.db, user_id, page).await?)
     }
 }

@@ -6,8 +6,9 @@
 //! propagated with `?` is classified by the messaging failure table
 //! (unavailable: retried; deterministic: a few tries, then dead-lettered).
 
+use orderflow_domain::FailureReason;
 use orderflow_messaging::consumer::{AfterCommit, Decoded, HandleError, Handler};
-use orderflow_proto::events::v1::{self as events, FailureReason, PaymentStatus};
+use orderflow_proto::events::v1::{self as events, PaymentStatus};
 use prost::Message;
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
@@ -17,9 +18,10 @@ use crate::{
     domain::Settlement,
 };
 
-/// A valid payment result.
+/// A valid `PaymentResult` event, as orders applies it: which order, and
+/// how its payment ended.
 #[derive(Debug, Clone)]
-pub struct PaymentResult {
+pub struct PaymentOutcome {
     pub order_id: Uuid,
     pub settlement: Settlement,
 }
@@ -29,11 +31,11 @@ pub struct PaymentResults;
 
 #[async_trait::async_trait]
 impl Handler for PaymentResults {
-    type Event = PaymentResult;
+    type Event = PaymentOutcome;
 
     const EVENT_TYPE: &'static str = events::PAYMENT_RESULT;
 
-    fn decode(&self, payload: &[u8]) -> Result<Decoded<PaymentResult>, String> {
+    fn decode(&self, payload: &[u8]) -> Result<Decoded<PaymentOutcome>, String> {
         let event = events::PaymentResult::decode(payload)
             .map_err(|error| format!("not a PaymentResult: {error}"))?;
         let uuid = |field: &str, text: &str| {
@@ -41,24 +43,10 @@ impl Handler for PaymentResults {
         };
         let event_id = uuid("event_id", &event.event_id)?;
         let order_id = uuid("order_id", &event.order_id)?;
-        let settlement = match event.status() {
-            PaymentStatus::Succeeded => Settlement::Paid,
-            PaymentStatus::Failed => match event.failure_reason() {
-                FailureReason::Unspecified => {
-                    return Err("a FAILED payment must carry a failure reason".into());
-                }
-                reason => Settlement::Declined(
-                    reason
-                        .as_str_name()
-                        .trim_start_matches("FAILURE_REASON_")
-                        .to_owned(),
-                ),
-            },
-            PaymentStatus::Unspecified => return Err("payment status is unspecified".into()),
-        };
+        let settlement = settlement(event.status(), event.failure_reason())?;
         Ok(Decoded {
             event_id,
-            event: PaymentResult {
+            event: PaymentOutcome {
                 order_id,
                 settlement,
             },
@@ -68,7 +56,7 @@ impl Handler for PaymentResults {
     async fn apply(
         &self,
         txn: &DatabaseTransaction,
-        event: &PaymentResult,
+        event: &PaymentOutcome,
     ) -> Result<AfterCommit, HandleError> {
         match orders::settle(txn, event.order_id, &event.settlement).await? {
             Settled::Changed { created_at } => {
@@ -87,5 +75,22 @@ impl Handler for PaymentResults {
                 event.order_id
             ))),
         }
+    }
+}
+
+/// The event's status and reason as a [`Settlement`]: proto to domain.
+fn settlement(status: PaymentStatus, reason: events::FailureReason) -> Result<Settlement, String> {
+    match (status, reason) {
+        (PaymentStatus::Succeeded, _) => Ok(Settlement::Paid),
+        (PaymentStatus::Failed, events::FailureReason::InsufficientFunds) => {
+            Ok(Settlement::Declined(FailureReason::InsufficientFunds))
+        }
+        (PaymentStatus::Failed, events::FailureReason::AccountNotFound) => {
+            Ok(Settlement::Declined(FailureReason::AccountNotFound))
+        }
+        (PaymentStatus::Failed, events::FailureReason::Unspecified) => {
+            Err("a FAILED payment must carry a failure reason".into())
+        }
+        (PaymentStatus::Unspecified, _) => Err("payment status is unspecified".into()),
     }
 }

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use orderflow_devstack::unique_name;
 use orderflow_proto::orders::v1::{
     GetOrderRequest, Order, OrderStatus, WatchOrderRequest, WatchOrderResponse,
     orders_service_client::OrdersServiceClient,
@@ -14,13 +15,6 @@ use tonic::{Code, Streaming};
 
 /// How long a watched order may take to settle once payments runs.
 const SETTLE: Duration = Duration::from_secs(60);
-
-fn user(label: &str) -> String {
-    format!(
-        "{label}-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    )
-}
 
 async fn watch(
     system: &TestSystem,
@@ -61,7 +55,7 @@ fn statuses(states: &[Order]) -> Vec<OrderStatus> {
 #[tokio::test]
 async fn a_watcher_sees_new_then_finished_and_the_stream_ends() {
     let mut system = TestSystem::start().await;
-    let alice = user("alice");
+    let alice = unique_name("alice");
     system.open_account(&alice, 10_000).await;
     system.pause_payments().await;
     let order = system.place_order(&alice, 1250).await;
@@ -82,7 +76,7 @@ async fn a_watcher_sees_new_then_finished_and_the_stream_ends() {
 #[tokio::test]
 async fn a_watcher_sees_new_then_cancelled_with_its_reason() {
     let mut system = TestSystem::start().await;
-    let bob = user("bob");
+    let bob = unique_name("bob");
     system.open_account(&bob, 100).await;
     system.pause_payments().await;
     let order = system.place_order(&bob, 1250).await;
@@ -103,7 +97,7 @@ async fn a_watcher_sees_new_then_cancelled_with_its_reason() {
 #[tokio::test]
 async fn a_watcher_that_comes_after_the_end_gets_the_final_state_at_once() {
     let system = TestSystem::start().await;
-    let carol = user("carol");
+    let carol = unique_name("carol");
     system.open_account(&carol, 10_000).await;
     let order = system.place_order(&carol, 1250).await;
     system.wait_until_settled(&order.id).await;
@@ -131,7 +125,7 @@ async fn watching_an_unknown_order_is_not_found_and_a_bad_id_is_invalid() {
 async fn two_hundred_watchers_share_the_pool_and_all_see_their_final_state() {
     const WATCHERS: usize = 200;
     let mut system = TestSystem::start().await;
-    let dave = user("dave");
+    let dave = unique_name("dave");
     system.open_account(&dave, 100 * WATCHERS as i64).await;
     system.pause_payments().await;
     let mut orders = Vec::with_capacity(WATCHERS);

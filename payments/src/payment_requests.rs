@@ -8,12 +8,12 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use orderflow_domain::{Amount, UserId};
+use orderflow_domain::{Amount, FailureReason, PaymentStatus, UserId};
 use orderflow_messaging::{
     consumer::{AfterCommit, Decoded, HandleError, Handler},
     outbox::{self, OutboxEvent},
 };
-use orderflow_proto::events::v1::{self as events, FailureReason, PaymentStatus};
+use orderflow_proto::events::v1 as events;
 use orderflow_runtime::crash::CrashPoints;
 use prost::Message;
 use sea_orm::DatabaseTransaction;
@@ -83,27 +83,22 @@ impl Handler for PaymentRequests {
             return Ok(None);
         }
         let (status, reason) = match accounts::debit(txn, &request.user_id, request.amount).await? {
-            Change::Applied(_) => (PaymentStatus::Succeeded, FailureReason::Unspecified),
-            Change::Refused => (PaymentStatus::Failed, FailureReason::InsufficientFunds),
-            Change::NoAccount => (PaymentStatus::Failed, FailureReason::AccountNotFound),
+            Change::Applied(_) => (PaymentStatus::Succeeded, None),
+            Change::Refused => (
+                PaymentStatus::Failed,
+                Some(FailureReason::InsufficientFunds),
+            ),
+            Change::NoAccount => (PaymentStatus::Failed, Some(FailureReason::AccountNotFound)),
         };
         payments::insert(
             txn,
             &PaymentRecord {
                 order_id: request.order_id,
                 event_id: request.event_id,
-                user_id: request.user_id.to_string(),
-                amount: request.amount.minor_units(),
-                status: if status == PaymentStatus::Succeeded {
-                    "SUCCEEDED"
-                } else {
-                    "FAILED"
-                },
-                failure_reason: match reason {
-                    FailureReason::Unspecified => None,
-                    FailureReason::InsufficientFunds => Some("INSUFFICIENT_FUNDS"),
-                    FailureReason::AccountNotFound => Some("ACCOUNT_NOT_FOUND"),
-                },
+                user_id: request.user_id.clone(),
+                amount: request.amount,
+                status,
+                failure_reason: reason,
             },
         )
         .await?;
@@ -117,8 +112,8 @@ impl Handler for PaymentRequests {
             order_id: request.order_id.to_string(),
             user_id: request.user_id.to_string(),
             amount: request.amount.minor_units(),
-            status: status.into(),
-            failure_reason: reason.into(),
+            status: proto_status(status).into(),
+            failure_reason: proto_reason(reason).into(),
             occurred_at: Some(orderflow_proto::timestamp(
                 now.timestamp(),
                 now.timestamp_subsec_nanos(),
@@ -137,5 +132,22 @@ impl Handler for PaymentRequests {
         .await?;
         tracing::info!(order_id = %request.order_id, ?status, ?reason, "payment settled");
         Ok(None)
+    }
+}
+
+/// Domain to proto, for the `PaymentResult` event.
+fn proto_status(status: PaymentStatus) -> events::PaymentStatus {
+    match status {
+        PaymentStatus::Succeeded => events::PaymentStatus::Succeeded,
+        PaymentStatus::Failed => events::PaymentStatus::Failed,
+    }
+}
+
+/// Domain to proto; no reason is `FAILURE_REASON_UNSPECIFIED`.
+fn proto_reason(reason: Option<FailureReason>) -> events::FailureReason {
+    match reason {
+        None => events::FailureReason::Unspecified,
+        Some(FailureReason::InsufficientFunds) => events::FailureReason::InsufficientFunds,
+        Some(FailureReason::AccountNotFound) => events::FailureReason::AccountNotFound,
     }
 }

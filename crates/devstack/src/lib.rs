@@ -26,4 +26,6 @@ pub use broker::Broker;
 pub use jaeger::{Jaeger, JaegerPorts};
 pub use postgres::{Postgres, Shutdown, ensure_database};
 pub use process::{free_port, stop, supervise};
-pub use test_env::{TestEnv, TestJaeger, unique_name};
+#[cfg(feature = "kafka")]
+pub use test_env::{ConsumerClosed, close_consumer};
+pub use test_env::{TestEnv, TestJaeger, closed_port_url, count, unique_name};

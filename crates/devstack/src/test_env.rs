@@ -69,6 +69,61 @@ pub fn unique_name(label: &str) -> String {
     format!("{label}-{}", &id[..12])
 }
 
+/// A number from `sql` (one row with a bigint column `n`) on `db`; panics
+/// with the statement when it fails (test set-up, where a panic is the report).
+pub async fn count(db: &impl sea_orm::ConnectionTrait, sql: &str) -> i64 {
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await
+    .unwrap_or_else(|error| panic!("{sql}: {error}"))
+    .unwrap_or_else(|| panic!("{sql}: no row"))
+    .try_get::<i64>("", "n")
+    .unwrap_or_else(|error| panic!("{sql}: no bigint column n: {error}"))
+}
+
+/// An `http://` URL of a local port where nothing listens (bound once, then
+/// released): a dependency that refuses connections.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding port 0");
+    let port = listener.local_addr().expect("reading the port").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Leaves the consumer's group and drops it on a thread of its own:
+/// librdkafka's destroy can hang after a group session, and must block
+/// neither an async thread nor the test. Await
+/// [`ConsumerClosed::within`] when the next step needs it gone.
+#[cfg(feature = "kafka")]
+pub fn close_consumer<C, K>(consumer: K) -> ConsumerClosed
+where
+    C: rdkafka::consumer::ConsumerContext + 'static,
+    K: rdkafka::consumer::Consumer<C> + Send + 'static,
+{
+    consumer.unsubscribe();
+    let (dropped, closed) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        drop(consumer);
+        let _ = dropped.send(());
+    });
+    ConsumerClosed(closed)
+}
+
+/// A consumer being dropped by [`close_consumer`].
+#[cfg(feature = "kafka")]
+#[derive(Debug)]
+pub struct ConsumerClosed(tokio::sync::oneshot::Receiver<()>);
+
+#[cfg(feature = "kafka")]
+impl ConsumerClosed {
+    /// Waits until the consumer is dropped, at most `timeout`; true if it was.
+    pub async fn within(self, timeout: std::time::Duration) -> bool {
+        matches!(tokio::time::timeout(timeout, self.0).await, Ok(Ok(())))
+    }
+}
+
 /// `url` with its database name replaced by `name` (query kept).
 pub(crate) fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use orderflow_devstack::{Broker, Postgres, Shutdown, TestEnv, unique_name};
+use orderflow_devstack::{Broker, Postgres, Shutdown, TestEnv, close_consumer, count, unique_name};
 use rdkafka::{
     ClientConfig, Message,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
@@ -60,16 +60,7 @@ async fn a_migration_applies_to_a_fresh_database_once() {
         Migrator::get_pending_migrations(&db).await.unwrap().len(),
         0
     );
-    let applied = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT count(*) AS n FROM seaql_migrations",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap();
+    let applied = count(&db, "SELECT count(*) AS n FROM seaql_migrations").await;
     assert_eq!(applied, 1);
 }
 
@@ -77,18 +68,11 @@ async fn a_migration_applies_to_a_fresh_database_once() {
 async fn a_cluster_shut_down_fast_or_immediately_restarts_on_the_same_data() {
     let cluster = Postgres::start_temporary().unwrap();
     let url = cluster.url();
-    let count = |url: String| async move {
+    let kept_rows = |url: String| async move {
         let db = Database::connect(&url).await.unwrap();
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT count(*) AS n FROM kept",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
+        let kept = count(&db, "SELECT count(*) AS n FROM kept").await;
         db.close().await.ok();
-        row.try_get::<i64>("", "n").unwrap()
+        kept
     };
     let db = Database::connect(&url).await.unwrap();
     db.execute_unprepared("CREATE TABLE kept (n int); INSERT INTO kept VALUES (1), (2)")
@@ -110,7 +94,7 @@ async fn a_cluster_shut_down_fast_or_immediately_restarts_on_the_same_data() {
     })
     .await
     .unwrap();
-    assert_eq!(count(url.clone()).await, 2, "recovered from the WAL");
+    assert_eq!(kept_rows(url.clone()).await, 2, "recovered from the WAL");
 
     cluster = tokio::task::spawn_blocking(move || {
         cluster.shut_down(Shutdown::Fast);
@@ -119,7 +103,7 @@ async fn a_cluster_shut_down_fast_or_immediately_restarts_on_the_same_data() {
     })
     .await
     .unwrap();
-    assert_eq!(count(url).await, 2);
+    assert_eq!(kept_rows(url).await, 2);
     drop(cluster);
 }
 
@@ -156,7 +140,9 @@ async fn a_committed_offset_survives_a_consumer_restart() {
     let first = receive(&consumer, 3).await;
     assert_eq!(first, ["first-0", "first-1", "first-2"]);
     consumer.commit_consumer_state(CommitMode::Sync).unwrap();
-    close(consumer).await;
+    close_consumer(consumer)
+        .within(Duration::from_secs(10))
+        .await;
 
     for i in 0..2 {
         send(format!("second-{i}")).await;
@@ -168,7 +154,9 @@ async fn a_committed_offset_survives_a_consumer_restart() {
         ["second-0", "second-1"],
         "nothing committed is read again"
     );
-    close(consumer).await;
+    close_consumer(consumer)
+        .within(Duration::from_secs(10))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +170,9 @@ async fn a_broker_stopped_and_started_again_keeps_its_records_and_committed_offs
     let consumer = subscribe(&brokers, &group, &topic);
     assert_eq!(receive(&consumer, 3).await, ["a", "b", "c"]);
     consumer.commit_consumer_state(CommitMode::Sync).unwrap();
-    close(consumer).await;
+    close_consumer(consumer)
+        .within(Duration::from_secs(10))
+        .await;
 
     tokio::task::block_in_place(|| broker.restart()).unwrap();
     send(&brokers, &topic, &["d", "e"]).await;
@@ -193,14 +183,18 @@ async fn a_broker_stopped_and_started_again_keeps_its_records_and_committed_offs
         ["d", "e"],
         "the offset was kept"
     );
-    close(consumer).await;
+    close_consumer(consumer)
+        .within(Duration::from_secs(10))
+        .await;
     let everything = subscribe(&brokers, &unique_name("fresh-group"), &topic);
     assert_eq!(
         receive(&everything, 5).await,
         ["a", "b", "c", "d", "e"],
         "the records were kept"
     );
-    close(everything).await;
+    close_consumer(everything)
+        .within(Duration::from_secs(10))
+        .await;
 }
 
 async fn send(brokers: &str, topic: &str, values: &[&str]) {
@@ -261,12 +255,4 @@ async fn receive(consumer: &StreamConsumer, count: usize) -> Vec<String> {
         values.push(value.to_owned());
     }
     values
-}
-
-/// Leaves the group and drops the consumer on a blocking thread with a
-/// deadline: librdkafka's destroy can hang after a group session.
-async fn close(consumer: StreamConsumer) {
-    consumer.unsubscribe();
-    let dropped = tokio::task::spawn_blocking(move || drop(consumer));
-    let _ = tokio::time::timeout(Duration::from_secs(10), dropped).await;
 }

@@ -100,6 +100,5 @@ async fn two_relays_on_one_outbox_publish_every_row_once() {
     }
     assert_eq!(seen.len(), ROWS, "every row arrived");
     assert_eq!(records, ROWS, "no row arrived twice");
-    consumer.unsubscribe();
-    std::thread::spawn(move || drop(consumer));
+    orderflow_devstack::close_consumer(consumer);
 }

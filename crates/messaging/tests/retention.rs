@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use orderflow_devstack::TestEnv;
+use orderflow_devstack::{TestEnv, count};
 use orderflow_messaging::{MessagingConfig, migration::CreateOutboxAndInbox, retention};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 struct Migrator;
@@ -17,15 +17,6 @@ impl MigratorTrait for Migrator {
 
 async fn execute(db: &DatabaseConnection, sql: &str) {
     db.execute_unprepared(sql).await.unwrap();
-}
-
-async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rdkafka::{
     ClientConfig, Message,
-    consumer::{Consumer, StreamConsumer},
+    consumer::{BaseConsumer, Consumer, StreamConsumer},
     message::{Headers, OwnedHeaders},
     producer::{FutureProducer, FutureRecord},
 };
@@ -17,10 +17,38 @@ pub async fn produce(
     payload: &[u8],
     headers: &[(&str, &str)],
 ) {
-    let producer: FutureProducer = ClientConfig::new()
+    send(&producer(brokers), topic, None, key, payload, headers).await;
+}
+
+/// The contract headers the outbox relay writes, for a record made by hand.
+pub fn contract_headers<'a>(event_id: &'a str, event_type: &'a str) -> [(&'a str, &'a str); 3] {
+    use orderflow_messaging::headers;
+    [
+        (headers::EVENT_ID, event_id),
+        (headers::EVENT_TYPE, event_type),
+        (headers::CONTENT_TYPE, headers::PROTOBUF),
+    ]
+}
+
+/// A producer for [`send`].
+pub fn producer(brokers: &str) -> FutureProducer {
+    ClientConfig::new()
         .set("bootstrap.servers", brokers)
+        .set("linger.ms", "0")
         .create()
-        .expect("a producer");
+        .expect("a producer")
+}
+
+/// Produces `payload` with `headers` to `topic` (to `partition` when given,
+/// else by key) and waits for the delivery report.
+pub async fn send(
+    producer: &FutureProducer,
+    topic: &str,
+    partition: Option<i32>,
+    key: &str,
+    payload: &[u8],
+    headers: &[(&str, &str)],
+) {
     let mut owned = OwnedHeaders::new();
     for (name, value) in headers {
         owned = owned.insert(rdkafka::message::Header {
@@ -28,14 +56,15 @@ pub async fn produce(
             value: Some(*value),
         });
     }
+    let mut record = FutureRecord::to(topic)
+        .key(key)
+        .payload(payload)
+        .headers(owned);
+    if let Some(partition) = partition {
+        record = record.partition(partition);
+    }
     producer
-        .send(
-            FutureRecord::to(topic)
-                .key(key)
-                .payload(payload)
-                .headers(owned),
-            Duration::from_secs(20),
-        )
+        .send(record, Duration::from_secs(20))
         .await
         .map_err(|(error, _)| error)
         .expect("the record is delivered");
@@ -45,9 +74,79 @@ pub async fn produce(
         .expect("the producer is dropped");
 }
 
+/// The partitions of `topic` each member of consumer group `group` owns
+/// (one entry per member, sorted), as the group coordinator reports them.
+pub async fn group_assignment(brokers: &str, group: &str, topic: &str) -> Vec<Vec<i32>> {
+    let brokers = brokers.to_owned();
+    let group = group.to_owned();
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .expect("a client");
+        let groups = client
+            .fetch_group_list(Some(&group), Duration::from_secs(10))
+            .expect("the group list");
+        let mut owned: Vec<Vec<i32>> = groups
+            .groups()
+            .iter()
+            .filter(|listed| listed.name() == group && listed.state() == "Stable")
+            .flat_map(|listed| listed.members())
+            .map(|member| {
+                let mut partitions = member
+                    .assignment()
+                    .map(|bytes| assigned_partitions(bytes, &topic))
+                    .unwrap_or_default();
+                partitions.sort_unstable();
+                partitions
+            })
+            .collect();
+        owned.sort();
+        owned
+    })
+    .await
+    .expect("the group lookup does not panic")
+}
+
+/// The partitions of `topic` in a consumer protocol assignment: version
+/// (i16), then per topic its name (i16 length + bytes) and partitions (i32
+/// count + i32 each).
+fn assigned_partitions(bytes: &[u8], topic: &str) -> Vec<i32> {
+    let mut at = 2;
+    let mut take = |len: usize| {
+        let slice = bytes.get(at..at + len);
+        at += len;
+        slice
+    };
+    let mut partitions = Vec::new();
+    let int = |slice: Option<&[u8]>| {
+        slice.map_or(0, |b| i32::from_be_bytes(b.try_into().unwrap_or([0; 4])))
+    };
+    let topics = int(take(4));
+    for _ in 0..topics {
+        let name_len = take(2)
+            .map_or(0, |b| i16::from_be_bytes([b[0], b[1]]))
+            .max(0) as usize;
+        let name = take(name_len)
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default()
+            .into_owned();
+        let count = int(take(4));
+        for _ in 0..count {
+            let partition = int(take(4));
+            if name == topic {
+                partitions.push(partition);
+            }
+        }
+    }
+    partitions
+}
+
 /// A record as a test sees it.
 #[derive(Debug, Clone)]
 pub struct Record {
+    pub partition: i32,
     pub key: Option<String>,
     pub payload: Vec<u8>,
     pub headers: Vec<(String, String)>,
@@ -98,6 +197,7 @@ impl TopicReader {
                 })
                 .expect("a record");
             records.push(Record {
+                partition: message.partition(),
                 key: message
                     .key()
                     .map(|key| String::from_utf8_lossy(key).into_owned()),
@@ -125,11 +225,8 @@ impl TopicReader {
 
 impl Drop for TopicReader {
     fn drop(&mut self) {
-        // librdkafka's destroy can hang after a group session: leave the
-        // group and let a detached thread do the drop.
         if let Some(consumer) = self.consumer.take() {
-            consumer.unsubscribe();
-            std::thread::spawn(move || drop(consumer));
+            orderflow_devstack::close_consumer(consumer);
         }
     }
 }

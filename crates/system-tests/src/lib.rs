@@ -8,6 +8,6 @@ pub mod prometheus;
 mod system;
 mod wait;
 
-pub use kafka::{TopicReader, produce};
+pub use kafka::{Record, TopicReader, contract_headers, group_assignment, produce, producer, send};
 pub use system::{Options, TestSystem, fresh_config, health_status};
-pub use wait::{eventually, until};
+pub use wait::{eventually, until, until_in_inbox, until_serving};

@@ -15,7 +15,7 @@ use orderflow_proto::{
     },
 };
 use orderflow_runtime::crash::CrashPoints;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{Database, DatabaseConnection};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -38,6 +38,9 @@ pub struct Options {
     /// of a private cluster the test stops): both services' fresh databases
     /// are created there.
     pub database_cluster: Option<String>,
+    /// Another fallback poll interval for both services' relays
+    /// (`OUTBOX_POLL_INTERVAL_MS`).
+    pub poll_interval: Option<Duration>,
 }
 
 /// One running service.
@@ -98,6 +101,9 @@ impl TestSystem {
         );
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
+        }
+        if let Some(poll_interval) = options.poll_interval {
+            orders_config.messaging.poll_interval = poll_interval;
         }
         let payments_url = fresh_database(&env, cluster, "payments").await;
         // Same topics, its own database and group.
@@ -180,13 +186,7 @@ impl TestSystem {
     }
 
     async fn wait_until_serving(&self, addr: SocketAddr) {
-        let _serving = until(
-            "the service reports SERVING",
-            Duration::from_secs(60),
-            || health_status(addr),
-            |status| *status == Ok(ServingStatus::Serving),
-        )
-        .await;
+        crate::wait::until_serving(addr).await;
     }
 
     // ----- verbs -----
@@ -270,12 +270,7 @@ impl TestSystem {
 
     /// A number from `sql` (one row, one column `n`) on `db`.
     pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-        db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-            .await
-            .expect("the query runs")
-            .expect("one row")
-            .try_get::<i64>("", "n")
-            .expect("a column n")
+        orderflow_devstack::count(db, sql).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Waiting for a condition with a deadline, never a bare sleep.
 
+use sea_orm::DatabaseConnection;
 use std::{
     fmt::Debug,
     future::Future,
@@ -49,4 +50,30 @@ where
         }
     })
     .await
+}
+
+/// Waits until the inbox on `db` holds event `event_id` (its consumer has
+/// committed it), or panics after 30 s with the count it last saw.
+pub async fn until_in_inbox(db: &DatabaseConnection, event_id: &str) {
+    let sql = format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{event_id}'");
+    until(
+        &format!("event {event_id} is in the inbox"),
+        Duration::from_secs(30),
+        || orderflow_devstack::count(db, &sql),
+        |rows| *rows == 1,
+    )
+    .await;
+}
+
+/// Waits until the gRPC server at `addr` reports SERVING on
+/// `grpc.health.v1`, or panics after 60 s with what it last answered.
+pub async fn until_serving(addr: std::net::SocketAddr) {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let _serving = until(
+        &format!("the service at {addr} reports SERVING"),
+        Duration::from_secs(60),
+        || crate::system::health_status(addr),
+        |status| *status == Ok(ServingStatus::Serving),
+    )
+    .await;
 }

@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
 use orderflow_runtime::crash::CrashPoints;
-use orderflow_system_tests::{TestSystem, eventually, produce};
+use orderflow_system_tests::{TestSystem, contract_headers, eventually, produce, until_in_inbox};
 use payments::payment_requests::AFTER_INBOX_INSERT;
 use prost::Message;
 use sea_orm::{ConnectionTrait, Statement};
@@ -29,28 +28,7 @@ async fn a_payment_request_delivered_six_times_debits_once_and_answers_once() {
     send(&system, &renamed).await;
 
     // Same key, same partition: once the last one is in the inbox, all were handled.
-    let last = renamed.event_id.clone();
-    eventually(
-        "the renamed request is handled",
-        Duration::from_secs(30),
-        || {
-            let system = &system;
-            let last = last.clone();
-            async move {
-                let seen = TestSystem::count(
-                    &system.payments_db,
-                    &format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{last}'"),
-                )
-                .await;
-                if seen == 1 {
-                    Ok(())
-                } else {
-                    Err("not yet".into())
-                }
-            }
-        },
-    )
-    .await;
+    until_in_inbox(&system.payments_db, &renamed.event_id).await;
     let count = |sql: &'static str| TestSystem::count(&system.payments_db, sql);
     assert_eq!(system.balance("dave").await, 600, "one debit of 400");
     assert_eq!(count("SELECT count(*) AS n FROM payments").await, 1);
@@ -64,7 +42,7 @@ async fn a_payment_request_delivered_six_times_debits_once_and_answers_once() {
         2,
         "two distinct event ids"
     );
-    assert_ne!(event_id, last);
+    assert_ne!(event_id, renamed.event_id);
     assert_eq!(
         system.order(&order.id).await.status(),
         OrderStatus::Finished
@@ -139,30 +117,10 @@ async fn a_late_result_for_a_settled_order_changes_nothing() {
         &system.result_topic,
         "faye",
         &late.encode_to_vec(),
-        &[
-            (headers::EVENT_ID, &late.event_id),
-            (headers::EVENT_TYPE, events::PAYMENT_RESULT),
-            (headers::CONTENT_TYPE, headers::PROTOBUF),
-        ],
+        &contract_headers(&late.event_id, events::PAYMENT_RESULT),
     )
     .await;
-    let late_id = late.event_id.clone();
-    eventually(
-        "orders handles the late result",
-        Duration::from_secs(30),
-        || {
-            let system = &system;
-            let late_id = late_id.clone();
-            async move {
-                let sql = format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{late_id}'");
-                match TestSystem::count(&system.orders_db, &sql).await {
-                    1 => Ok(()),
-                    seen => Err(format!("{seen} inbox rows")),
-                }
-            }
-        },
-    )
-    .await;
+    until_in_inbox(&system.orders_db, &late.event_id).await;
     let now = system.order(&order.id).await;
     assert_eq!(now.status(), OrderStatus::Finished);
     assert_eq!(now.failure_reason, "");
@@ -191,11 +149,7 @@ async fn send(system: &TestSystem, request: &events::PaymentRequested) {
         &system.requested_topic,
         &request.user_id,
         &request.encode_to_vec(),
-        &[
-            (headers::EVENT_ID, &request.event_id),
-            (headers::EVENT_TYPE, events::PAYMENT_REQUESTED),
-            (headers::CONTENT_TYPE, headers::PROTOBUF),
-        ],
+        &contract_headers(&request.event_id, events::PAYMENT_REQUESTED),
     )
     .await;
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
-use orderflow_system_tests::{TestSystem, TopicReader, produce};
+use orderflow_system_tests::{TestSystem, TopicReader, contract_headers, produce};
 use prost::Message;
 use uuid::Uuid;
 
@@ -113,13 +113,4 @@ async fn records_without_an_event_type_header_are_dead_lettered_not_applied() {
     assert_eq!(TestSystem::count(&system.payments_db, inbox).await, 0);
     assert_eq!(TestSystem::count(&system.orders_db, inbox).await, 0);
     system.stop().await;
-}
-
-/// The headers the outbox relay writes, for a record made by hand.
-fn contract_headers<'a>(event_id: &'a str, event_type: &'a str) -> [(&'a str, &'a str); 3] {
-    [
-        (headers::EVENT_ID, event_id),
-        (headers::EVENT_TYPE, event_type),
-        (headers::CONTENT_TYPE, headers::PROTOBUF),
-    ]
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use orderflow_devstack::{Broker, TestEnv, free_port};
-use orderflow_system_tests::{fresh_config, health_status, until};
+use orderflow_system_tests::{fresh_config, health_status, until, until_serving};
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -35,13 +35,7 @@ async fn a_service_is_not_serving_until_the_broker_answers() {
     })
     .await
     .unwrap();
-    let _serving = until(
-        "the service reports SERVING once the broker is up",
-        Duration::from_secs(60),
-        || health_status(addr),
-        |status| *status == Ok(ServingStatus::Serving),
-    )
-    .await;
+    until_serving(addr).await;
 
     shutdown.cancel();
     running.await.unwrap().unwrap();

@@ -9,7 +9,9 @@ use sea_orm::{
 };
 use tracing::Instrument;
 
-use crate::domain::{Order, OrderStatus, Page, PageRequest, Settlement};
+use orderflow_domain::{Amount, FailureReason, UserId};
+
+use crate::domain::{Description, Order, OrderStatus, Page, PageRequest, Settlement};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -36,15 +38,25 @@ impl TryFrom<Model> for Order {
     type Error = anyhow::Error;
 
     fn try_from(row: Model) -> Result<Self, Self::Error> {
+        let id = row.id;
         let status = OrderStatus::parse(&row.status)
-            .with_context(|| format!("order {} has unknown status {:?}", row.id, row.status))?;
+            .with_context(|| format!("order {id} has unknown status {:?}", row.status))?;
+        let failure_reason = row
+            .failure_reason
+            .as_deref()
+            .map(FailureReason::try_from)
+            .transpose()
+            .with_context(|| format!("order {id} has an unknown failure reason"))?;
         Ok(Self {
-            id: row.id,
-            user_id: row.user_id,
-            amount: row.amount,
-            description: row.description,
+            id,
+            user_id: UserId::try_from(row.user_id)
+                .with_context(|| format!("order {id} has an invalid user id"))?,
+            amount: Amount::try_from(row.amount)
+                .with_context(|| format!("order {id} has an invalid amount"))?,
+            description: Description::try_from(row.description)
+                .with_context(|| format!("order {id} has an invalid description"))?,
             status,
-            failure_reason: row.failure_reason,
+            failure_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
             trace_id: row.trace_id,
@@ -57,11 +69,13 @@ impl TryFrom<Model> for Order {
 pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<()> {
     Entity::insert(ActiveModel {
         id: Set(order.id),
-        user_id: Set(order.user_id.clone()),
-        amount: Set(order.amount),
-        description: Set(order.description.clone()),
+        user_id: Set(order.user_id.to_string()),
+        amount: Set(order.amount.minor_units()),
+        description: Set(order.description.as_str().to_owned()),
         status: Set(order.status.as_str().to_owned()),
-        failure_reason: Set(order.failure_reason.clone()),
+        failure_reason: Set(order
+            .failure_reason
+            .map(|reason| reason.as_str().to_owned())),
         created_at: Set(order.created_at),
         updated_at: Set(order.updated_at),
         trace_id: Set(order.trace_id.clone()),
@@ -88,10 +102,10 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<
 /// A page of `user_id`'s orders, newest first, and their total.
 pub async fn list(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     page: PageRequest,
 ) -> anyhow::Result<Page> {
-    let of_user = Entity::find().filter(Column::UserId.eq(user_id));
+    let of_user = Entity::find().filter(Column::UserId.eq(user_id.as_str()));
     let total = of_user.clone().count(db).await.context("counting orders")?;
     let orders = of_user
         .order_by_desc(Column::CreatedAt)
@@ -130,7 +144,7 @@ pub async fn settle(
 ) -> anyhow::Result<Settled> {
     let (status, reason) = match settlement {
         Settlement::Paid => (OrderStatus::Finished, None),
-        Settlement::Declined(reason) => (OrderStatus::Cancelled, Some(reason.clone())),
+        Settlement::Declined(reason) => (OrderStatus::Cancelled, Some(reason.as_str())),
     };
     let updated = Entity::update_many()
         .col_expr(Column::Status, Expr::value(status.as_str()))

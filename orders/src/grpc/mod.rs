@@ -82,7 +82,7 @@ impl api::orders_service_server::OrdersService for OrdersApi {
         let user_id =
             UserId::try_from(request.user_id).map_err(|error| Invalid::new("user_id", error))?;
         let page = PageRequest::new(request.limit, request.offset)?;
-        let page = self.ordering.list(user_id.as_str(), page).await?;
+        let page = self.ordering.list(&user_id, page).await?;
         Ok(Response::new(ListOrdersResponse {
             orders: page.orders.into_iter().map(convert::order).collect(),
             total: i64::try_from(page.total).unwrap_or(i64::MAX),

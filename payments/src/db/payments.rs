@@ -1,21 +1,23 @@
 //! The `payments` table: one row per order.
 
 use anyhow::Context;
+use orderflow_domain::{Amount, FailureReason, PaymentStatus, UserId};
 use orderflow_runtime::db_span;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tracing::Instrument;
 use uuid::Uuid;
 
-/// A settled payment.
+/// A settled payment, as the `payments` table stores it.
 #[derive(Debug, Clone)]
 pub struct PaymentRecord {
     pub order_id: Uuid,
+    /// The `PaymentRequested` event it answered.
     pub event_id: Uuid,
-    pub user_id: String,
-    pub amount: i64,
-    /// `SUCCEEDED` or `FAILED`.
-    pub status: &'static str,
-    pub failure_reason: Option<&'static str>,
+    pub user_id: UserId,
+    pub amount: Amount,
+    pub status: PaymentStatus,
+    /// Why it failed; `None` when it succeeded.
+    pub failure_reason: Option<FailureReason>,
 }
 
 /// True when order `order_id` has been paid for (or refused) already.
@@ -40,10 +42,13 @@ pub async fn insert(db: &impl ConnectionTrait, payment: &PaymentRecord) -> anyho
         [
             payment.order_id.into(),
             payment.event_id.into(),
-            payment.user_id.clone().into(),
-            payment.amount.into(),
-            payment.status.into(),
-            payment.failure_reason.map(str::to_owned).into(),
+            payment.user_id.as_str().into(),
+            payment.amount.minor_units().into(),
+            payment.status.as_str().into(),
+            payment
+                .failure_reason
+                .map(|reason| reason.as_str().to_owned())
+                .into(),
         ],
     ))
     .instrument(db_span::span("INSERT", "payments"))
