@@ -17,7 +17,15 @@ pub async fn produce(
     payload: &[u8],
     headers: &[(&str, &str)],
 ) {
-    send(&producer(brokers), topic, None, key, payload, headers).await;
+    let producer = producer(brokers);
+    send(&producer, topic, None, key, payload, headers).await;
+    close_producer(producer).await;
+}
+
+/// Closes a producer from [`producer`] off the async threads (dropping one
+/// flushes and destroys it, which blocks).
+pub async fn close_producer(producer: FutureProducer) {
+    orderflow_messaging::kafka::close_producer(producer, Duration::from_secs(5)).await;
 }
 
 /// The contract headers the outbox relay writes, for a record made by hand.
@@ -68,10 +76,6 @@ pub async fn send(
         .await
         .map_err(|(error, _)| error)
         .expect("the record is delivered");
-    // Dropping a producer flushes and destroys it, which blocks.
-    tokio::task::spawn_blocking(move || drop(producer))
-        .await
-        .expect("the producer is dropped");
 }
 
 /// The partitions of `topic` each member of consumer group `group` owns

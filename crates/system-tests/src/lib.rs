@@ -8,6 +8,9 @@ pub mod prometheus;
 mod system;
 mod wait;
 
-pub use kafka::{Record, TopicReader, contract_headers, group_assignment, produce, producer, send};
+pub use kafka::{
+    Record, TopicReader, close_producer, contract_headers, group_assignment, produce, producer,
+    send,
+};
 pub use system::{Options, TestSystem, fresh_config, health_status};
 pub use wait::{eventually, until, until_in_inbox, until_serving};

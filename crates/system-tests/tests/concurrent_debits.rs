@@ -9,8 +9,8 @@ use futures::future::join_all;
 use orderflow_devstack::TestEnv;
 use orderflow_proto::events::v1 as events;
 use orderflow_system_tests::{
-    TestSystem, contract_headers, fresh_config, group_assignment, producer, send, until,
-    until_serving,
+    TestSystem, close_producer, contract_headers, fresh_config, group_assignment, producer, send,
+    until, until_serving,
 };
 use prost::Message;
 use sea_orm::Database;
@@ -107,6 +107,7 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
             }),
     )
     .await;
+    close_producer(producer).await;
 
     let payments_made = until(
         "every request is settled",
