@@ -137,11 +137,28 @@ impl ProcessSystem {
         };
         let mut orders = replicas(Binary::Orders, &orders_url, &orders_group);
         let mut payments = replicas(Binary::Payments, &payments_url, &payments_group);
-        for service in orders.iter_mut().chain(payments.iter_mut()) {
-            service.spawn();
-        }
-        for service in orders.iter_mut().chain(payments.iter_mut()) {
-            service.wait_until_ready().await;
+        // The first replica of each migrates its database; the others start
+        // once it is ready (two migrating at once can collide).
+        for first in [0, 1] {
+            let wave = |index: usize| (first == 0) == (index == 0);
+            for (index, service) in orders
+                .iter_mut()
+                .enumerate()
+                .chain(payments.iter_mut().enumerate())
+            {
+                if wave(index) {
+                    service.spawn();
+                }
+            }
+            for (index, service) in orders
+                .iter_mut()
+                .enumerate()
+                .chain(payments.iter_mut().enumerate())
+            {
+                if wave(index) {
+                    service.wait_until_ready().await;
+                }
+            }
         }
         let gateway = if setup.gateway {
             let vars = owned(vec![
