@@ -215,3 +215,20 @@ fn group_lag(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result<
     }
     Ok(lag)
 }
+
+/// How many records `topic` holds now, over its partitions.
+pub async fn records_in(brokers: &str, topic: &str) -> Result<i64, String> {
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .map_err(|error| error.to_string())?;
+        partitions(&consumer, &topic)?
+            .into_iter()
+            .map(|partition| end_offsets(&consumer, &topic, partition))
+            .sum()
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}

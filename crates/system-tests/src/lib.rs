@@ -18,7 +18,7 @@ mod system;
 mod wait;
 
 pub use dice::Dice;
-pub use kafka::{TopicReader, produce};
+pub use kafka::{TopicReader, produce, records_in};
 pub use process_system::{ProcessSystem, Setup};
 pub use processes::{Binary, ServiceProcess};
 pub use stream::{OrderStream, StreamOutcome};

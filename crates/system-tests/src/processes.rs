@@ -49,8 +49,9 @@ impl Binary {
         let path = folder.join(self.name());
         assert!(
             path.is_file(),
-            "{} is missing: build the binaries first (`cargo build --workspace --bins`, which \
-             `cargo xtask test` runs) or set ORDERFLOW_BIN_DIR",
+            "{} is missing: build the binaries first (`cargo build --workspace --bins --features \
+             orders/crash-points,payments/crash-points`, which `cargo xtask test` runs) or set \
+             ORDERFLOW_BIN_DIR",
             path.display()
         );
         path
@@ -199,14 +200,14 @@ impl ServiceProcess {
 
     /// The last `lines` lines of its log.
     pub fn log_tail(&self, lines: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = self.log_text();
         let all: Vec<&str> = text.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    /// Its whole log so far.
+    /// Its whole log so far, without the terminal's colour codes.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        without_colours(&std::fs::read_to_string(&self.log).unwrap_or_default())
     }
 
     fn try_wait(&mut self) -> Option<ExitStatus> {
@@ -231,6 +232,24 @@ impl Drop for ServiceProcess {
     }
 }
 
+/// `text` without ANSI escape sequences (`ESC [ … letter`).
+fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
 /// Whether `GET http://addr{path}` answers 200.
 async fn http_ok(addr: SocketAddr, path: &str) -> bool {
     let client = reqwest::Client::builder()
@@ -242,4 +261,14 @@ async fn http_ok(addr: SocketAddr, path: &str) -> bool {
         .send()
         .await
         .is_ok_and(|response| response.status().is_success())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colour_codes_are_dropped_from_a_log() {
+        let coloured =
+            "\u{1b}[2m2026\u{1b}[0m \u{1b}[3moutcome\u{1b}[0m\u{1b}[2m=\u{1b}[0mDuplicate";
+        assert_eq!(super::without_colours(coloured), "2026 outcome=Duplicate");
+    }
 }
