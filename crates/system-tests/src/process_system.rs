@@ -12,7 +12,7 @@ use orderflow_proto::payments::v1::{
 };
 
 use crate::{
-    invariants::{Ledger, Settled, Snapshot, violations},
+    invariants::{Ledger, Settled, take_snapshot, violations},
     processes::{Binary, ServiceProcess},
     stream::{OrderStream, StreamOutcome, Via},
     wait::eventually,
@@ -253,8 +253,7 @@ impl ProcessSystem {
         ];
         let snapshot = eventually("the invariants hold", within, || async {
             let snapshot =
-                Snapshot::take(&self.orders_url, &self.payments_url, &self.brokers, &groups)
-                    .await?;
+                take_snapshot(&self.orders_url, &self.payments_url, &self.brokers, &groups).await?;
             let found = violations(&self.ledger, &snapshot);
             if found.is_empty() {
                 Ok(snapshot)
