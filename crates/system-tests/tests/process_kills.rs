@@ -8,9 +8,15 @@ use orderflow_system_tests::{Dice, ProcessSystem, Setup};
 
 /// Orders per second, for a few seconds: short, but long enough for faults.
 const RATE: f64 = 25.0;
-const STREAM: Duration = Duration::from_secs(4);
+const STREAM: Duration = Duration::from_secs(6);
 /// How long after the stream every invariant must hold.
 const SETTLE_WITHIN: Duration = Duration::from_secs(60);
+
+/// Two moments in the stream of 150 orders, as counts of orders sent: one
+/// early, one late, so the second kill comes after the first restart.
+fn kill_moments(dice: &mut Dice) -> [usize; 2] {
+    [dice.between(10, 40), dice.between(90, 120)].map(|sent| sent as usize)
+}
 
 /// Four users with money and one without (their orders are CANCELLED).
 async fn users(system: &mut ProcessSystem) -> Vec<String> {
@@ -26,10 +32,8 @@ async fn payments_killed_at_random_moments_mid_stream_loses_nothing_and_debits_o
     let mut dice = Dice::from_env_or_clock();
 
     let stream = system.stream_grpc(&users, RATE, STREAM);
-    for _ in 0..2 {
-        stream
-            .sent_at_least(stream.sent() + dice.between(10, 30) as usize)
-            .await;
+    for moment in kill_moments(&mut dice) {
+        stream.sent_at_least(moment).await;
         system.payments[0].kill().await;
         tokio::time::sleep(dice.millis(100, 800)).await;
         system.payments[0].start().await;
@@ -50,10 +54,8 @@ async fn orders_killed_at_random_moments_mid_stream_fails_some_calls_but_loses_n
     let mut dice = Dice::from_env_or_clock();
 
     let stream = system.stream_grpc(&users, RATE, STREAM);
-    for _ in 0..2 {
-        stream
-            .sent_at_least(stream.sent() + dice.between(10, 30) as usize)
-            .await;
+    for moment in kill_moments(&mut dice) {
+        stream.sent_at_least(moment).await;
         system.orders[0].kill().await;
         tokio::time::sleep(dice.millis(100, 800)).await;
         system.orders[0].start().await;
@@ -83,10 +85,8 @@ async fn the_gateway_killed_mid_stream_fails_some_requests_but_loses_no_order() 
     let mut dice = Dice::from_env_or_clock();
 
     let stream = system.stream_rest(&users, RATE, STREAM);
-    for _ in 0..2 {
-        stream
-            .sent_at_least(stream.sent() + dice.between(10, 30) as usize)
-            .await;
+    for moment in kill_moments(&mut dice) {
+        stream.sent_at_least(moment).await;
         let gateway = system.gateway.as_mut().expect("a gateway");
         gateway.kill().await;
         tokio::time::sleep(dice.millis(100, 800)).await;

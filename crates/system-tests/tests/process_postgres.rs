@@ -29,10 +29,9 @@ async fn restarted_mid_stream_the_services_reconnect(how: Shutdown) {
     system.restart_postgres().await;
     let outcome = system.finish(stream).await;
 
-    assert!(
-        outcome.failed > 0,
-        "no call failed while the database was down"
-    );
+    // Calls made while the database was down failed or waited for it to
+    // return, depending on the moment: both are fine; losing one is not.
+    assert!(!outcome.accepted.is_empty(), "{:?}", outcome.errors);
     let settled = system.assert_invariants(Duration::from_secs(90)).await;
     assert!(settled.finished + settled.cancelled >= outcome.accepted.len());
     assert!(settled.finished > 0 && settled.cancelled > 0, "{settled:?}");
