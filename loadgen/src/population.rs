@@ -76,29 +76,25 @@ impl Population {
         options: &Options,
         settled: &[Settled],
     ) -> Result<String, String> {
-        let mut finished: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut finished: BTreeMap<String, i64> = BTreeMap::new();
         for order in settled.iter().filter(|order| order.status == "FINISHED") {
-            *finished.entry(order.placed.user.as_str()).or_default() += options.amount;
+            *finished.entry(order.placed.user.clone()).or_default() += options.amount;
         }
-        let expected = self
-            .payers
-            .iter()
-            .map(|user| {
-                (
-                    user,
-                    options.balance - finished.get(user.as_str()).unwrap_or(&0),
-                )
-            })
-            .chain(self.penniless.iter().map(|user| (user, 0)));
-        let mut wrong = Vec::new();
-        let mut checked = 0;
-        for (user, expected) in expected {
+        let top_ups: BTreeMap<String, i64> = (self.payers.iter())
+            .map(|user| (user.clone(), options.balance))
+            .chain(self.penniless.iter().map(|user| (user.clone(), 0)))
+            .collect();
+        let (mut balances, mut wrong) = (BTreeMap::new(), Vec::new());
+        for user in top_ups.keys() {
             match api.balance(user).await {
-                Ok(balance) if balance == expected && balance >= 0 => checked += 1,
-                Ok(balance) => wrong.push(format!("{user}: {balance}, expected {expected}")),
+                Ok(balance) => drop(balances.insert(user.clone(), balance)),
                 Err(error) => wrong.push(format!("{user}: {error}")),
             }
         }
+        let checked = balances.len();
+        wrong.extend(orderflow_invariants::balance_violations(
+            &top_ups, &finished, &balances,
+        ));
         if wrong.is_empty() {
             Ok(format!("{checked} balances exact"))
         } else {

@@ -12,6 +12,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let _telemetry = telemetry::init("orders", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
+    orderflow_runtime::crash::install(config.service.crash_points.clone());
     let app = App::build(config)
         .await
         .context("starting the orders service")?;

@@ -15,6 +15,9 @@ use orderflow_devstack::{Broker, Jaeger, Postgres, install};
 
 use crate::{frontend, signals, tools};
 
+/// The test build's binaries have crash points (release builds never do).
+const CRASH_POINTS: &str = "orders/crash-points,payments/crash-points";
+
 /// What to run once the infrastructure is up.
 pub enum Runner {
     /// Every test (cargo-nextest, or cargo test when it cannot be installed).
@@ -112,11 +115,12 @@ pub fn run(runner: Runner, extra_args: Vec<String>) -> anyhow::Result<ExitCode> 
             let chromium = frontend::ensure_chromium()?;
             env.push(("CHROMIUM_PATH", chromium.display().to_string()));
         }
-        // The run command's spec starts the real binaries (`cargo xtask run
-        // --debug`): build every binary as the tests' dependencies did.
+        // The run command's spec and the fault suite start the real binaries
+        // (`cargo xtask run --debug`): build every binary as the tests'
+        // dependencies did, with the crash points the fault suite arms.
         tools::run_cargo(
             &root,
-            &["build", "--workspace", "--bins"],
+            &["build", "--workspace", "--bins", "--features", CRASH_POINTS],
             "building the binaries",
         )?;
     }

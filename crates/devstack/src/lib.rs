@@ -7,6 +7,8 @@
 //! - [`Jaeger`]: Jaeger v2 with in-memory storage, configured by `otel/jaeger.yaml`.
 //! - [`install`]: fetches Kafka's jars (Maven) and builds Jaeger (Go) once,
 //!   into a cache folder outside the work tree.
+//! - [`Controlled`]: a server controlled from async code through a thread
+//!   of its own, so its blocking stop/kill/restart calls block no async thread.
 //! - [`TestEnv`]: what a test needs: a fresh database and unique topic names
 //!   on the cluster and broker named by `DATABASE_URL` and `KAFKA_BROKERS`,
 //!   and the Jaeger named by `JAEGER_QUERY_URL` and `JAEGER_OTLP_ENDPOINT`.
@@ -16,6 +18,7 @@
 //! signal (so none outlives the process that started it).
 
 mod broker;
+mod control;
 pub mod install;
 mod jaeger;
 mod postgres;
@@ -23,6 +26,7 @@ mod process;
 mod test_env;
 
 pub use broker::Broker;
+pub use control::Controlled;
 pub use jaeger::{Jaeger, JaegerPorts};
 pub use postgres::{Postgres, Shutdown, ensure_database};
 pub use process::{free_port, stop, supervise};

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use orderflow_devstack::{Broker, Postgres, Shutdown, TestEnv, close_consumer, count, unique_name};
+use orderflow_devstack::{
+    Broker, Controlled, Postgres, Shutdown, TestEnv, close_consumer, count, unique_name,
+};
 use rdkafka::{
     ClientConfig, Message,
     admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
@@ -66,8 +68,10 @@ async fn a_migration_applies_to_a_fresh_database_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_shut_down_fast_or_immediately_restarts_on_the_same_data() {
-    let cluster = Postgres::start_temporary().unwrap();
-    let url = cluster.url();
+    let cluster = Controlled::start("PostgreSQL", Postgres::start_temporary)
+        .await
+        .unwrap();
+    let url = cluster.run(|cluster| cluster.url()).await;
     let kept_rows = |url: String| async move {
         let db = Database::connect(&url).await.unwrap();
         let kept = count(&db, "SELECT count(*) AS n FROM kept").await;
@@ -80,31 +84,42 @@ async fn a_cluster_shut_down_fast_or_immediately_restarts_on_the_same_data() {
         .unwrap();
     db.close().await.ok();
 
-    let mut cluster = tokio::task::spawn_blocking(move || {
-        let mut cluster = cluster;
-        cluster.shut_down(Shutdown::Immediate);
-        cluster
-    })
-    .await
-    .unwrap();
-    assert!(!cluster.is_running());
-    cluster = tokio::task::spawn_blocking(move || {
-        cluster.restart().unwrap();
-        cluster
-    })
-    .await
-    .unwrap();
+    cluster
+        .run(|cluster| cluster.shut_down(Shutdown::Immediate))
+        .await;
+    assert!(!cluster.run(|cluster| cluster.is_running()).await);
+    cluster.run(Postgres::restart).await.unwrap();
     assert_eq!(kept_rows(url.clone()).await, 2, "recovered from the WAL");
 
-    cluster = tokio::task::spawn_blocking(move || {
-        cluster.shut_down(Shutdown::Fast);
-        cluster.restart().unwrap();
-        cluster
-    })
-    .await
-    .unwrap();
+    cluster
+        .run(|cluster| {
+            cluster.shut_down(Shutdown::Fast);
+            cluster.restart()
+        })
+        .await
+        .unwrap();
     assert_eq!(kept_rows(url).await, 2);
-    drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controlled_server_restarted_from_async_code_outlives_tokios_blocking_threads() {
+    let cluster = Controlled::start("PostgreSQL", Postgres::start_temporary)
+        .await
+        .unwrap();
+    cluster.run(Postgres::restart).await.unwrap();
+    // tokio retires an idle blocking thread after 10 s; a server started on
+    // one would get its parent-death signal then. This one was restarted on
+    // the control thread, which lives as long as `cluster`.
+    let idle = std::time::Duration::from_secs(12);
+    let busy = tokio::task::spawn_blocking(|| ());
+    busy.await.unwrap();
+    tokio::time::sleep(idle).await;
+    assert!(cluster.run(|cluster| cluster.is_running()).await);
+    let url = cluster.run(|cluster| cluster.url()).await;
+    let db = Database::connect(&url)
+        .await
+        .expect("the cluster still answers");
+    db.close().await.ok();
 }
 
 #[tokio::test]
@@ -161,8 +176,10 @@ async fn a_committed_offset_survives_a_consumer_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_stopped_and_started_again_keeps_its_records_and_committed_offsets() {
-    let mut broker = tokio::task::block_in_place(Broker::start_temporary).unwrap();
-    let brokers = broker.bootstrap_servers();
+    let broker = Controlled::start("Kafka", Broker::start_temporary)
+        .await
+        .unwrap();
+    let brokers = broker.run(|broker| broker.bootstrap_servers()).await;
     let topic = unique_name("restart");
     let group = unique_name("restart-group");
     create_topic(&brokers, &topic).await;
@@ -174,7 +191,7 @@ async fn a_broker_stopped_and_started_again_keeps_its_records_and_committed_offs
         .within(Duration::from_secs(10))
         .await;
 
-    tokio::task::block_in_place(|| broker.restart()).unwrap();
+    broker.run(Broker::restart).await.unwrap();
     send(&brokers, &topic, &["d", "e"]).await;
 
     let consumer = subscribe(&brokers, &group, &topic);

@@ -178,6 +178,7 @@ impl<H: Handler> InboxConsumer<H> {
             };
             tracing::debug!(?outcome, offset = message.offset(), "record handled");
             crate::metrics::consumed(&self.topic, outcome);
+            orderflow_runtime::crash::hit("consumer.after_commit")?; // committed, offset not yet
             if let Err(error) = consumer.commit_message(&message, CommitMode::Async) {
                 tracing::warn!(%error, "committing the offset failed; the record may be redelivered");
             }

@@ -101,6 +101,7 @@ impl Relay {
             .instrument(span)
         });
         let reports = join_all(deliveries).await;
+        orderflow_runtime::crash::hit("relay.after_send")?; // sent, not yet marked published
         let mut delivered = Vec::with_capacity(rows.len());
         let mut first_error = None;
         for (row, report) in rows.iter().zip(reports) {

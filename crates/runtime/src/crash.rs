@@ -7,11 +7,41 @@
 //! A point armed as `:once` or `:N` fails that many times and then lets work
 //! through, like a crash followed by a restart; `:always` keeps failing;
 //! `:abort` kills the process on the spot, like `kill -9`.
+//!
+//! They exist only in builds with the `crash-points` feature (the tests'
+//! build: `cargo xtask test` builds the binaries with it). Without it,
+//! [`CrashPoints::parse`] rejects any spec and [`CrashPoints::hit`] is empty,
+//! so no release binary can be made to crash on purpose.
+//!
+//! Places in shared code that holds no config (the relay, the consumer) hit
+//! the process's own set, which `main` [`install`]s from its config.
 
 use std::sync::{
-    Arc,
+    Arc, OnceLock,
     atomic::{AtomicU64, Ordering},
 };
+
+/// Whether this build has crash points (the `crash-points` feature).
+pub const COMPILED: bool = cfg!(feature = "crash-points");
+
+/// The process's crash points, set once by `main`.
+static INSTALLED: OnceLock<CrashPoints> = OnceLock::new();
+
+/// Makes `points` the process's own, for [`hit`]; a second call is ignored.
+pub fn install(points: CrashPoints) {
+    let _ = INSTALLED.set(points);
+}
+
+/// [`CrashPoints::hit`] on the process's installed points (none by default).
+#[inline(always)]
+pub fn hit(name: &str) -> Result<(), Crash> {
+    #[cfg(feature = "crash-points")]
+    if let Some(points) = INSTALLED.get() {
+        return points.hit(name);
+    }
+    let _ = name;
+    Ok(())
+}
 
 /// Returned from an armed point that fails (the caller's transaction is then
 /// rolled back, as a crash would leave it).
@@ -20,12 +50,14 @@ use std::sync::{
 pub struct Crash(pub String);
 
 #[derive(Debug)]
+#[cfg_attr(not(feature = "crash-points"), allow(dead_code))]
 enum Mode {
     Fail(AtomicU64),
     Abort,
 }
 
 #[derive(Debug)]
+#[cfg_attr(not(feature = "crash-points"), allow(dead_code))]
 struct Point {
     name: String,
     mode: Mode,
@@ -37,8 +69,22 @@ struct Point {
 pub struct CrashPoints(Arc<Vec<Point>>);
 
 impl CrashPoints {
-    /// Parses `name[:once|:N|:always|:abort],…`.
+    /// Parses `name[:once|:N|:always|:abort],…`; a build without the
+    /// `crash-points` feature accepts only an empty spec.
     pub fn parse(spec: &str) -> anyhow::Result<Self> {
+        Self::parse_in(spec, COMPILED)
+    }
+
+    /// [`CrashPoints::parse`] as a build with (`compiled`) or without crash
+    /// points would do it.
+    fn parse_in(spec: &str, compiled: bool) -> anyhow::Result<Self> {
+        if !compiled && !spec.trim().is_empty() {
+            anyhow::bail!(
+                "CRASH_POINTS={spec:?}, but this build has no crash points: they are for fault \
+                 tests only, in binaries built with the `crash-points` feature (as `cargo xtask \
+                 test` builds them); unset CRASH_POINTS"
+            );
+        }
         let points = spec
             .split(',')
             .map(str::trim)
@@ -66,7 +112,20 @@ impl CrashPoints {
     }
 
     /// Passes unless `name` is armed; then fails (or aborts the process).
+    /// Without the `crash-points` feature it always passes and costs nothing.
+    #[inline(always)]
     pub fn hit(&self, name: &str) -> Result<(), Crash> {
+        #[cfg(feature = "crash-points")]
+        return self.fire(name);
+        #[cfg(not(feature = "crash-points"))]
+        {
+            let _ = name;
+            Ok(())
+        }
+    }
+
+    #[cfg(feature = "crash-points")]
+    fn fire(&self, name: &str) -> Result<(), Crash> {
         let Some(point) = self.0.iter().find(|point| point.name == name) else {
             return Ok(());
         };
@@ -108,11 +167,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_build_without_crash_points_rejects_a_spec_and_accepts_none() {
+        let error = CrashPoints::parse_in("payments.after_inbox_insert:abort", false)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("this build has no crash points"), "{error}");
+        assert!(error.contains("unset CRASH_POINTS"), "{error}");
+        assert!(CrashPoints::parse_in("", false).is_ok());
+        assert!(CrashPoints::parse_in("  ", false).is_ok());
+    }
+
+    /// What a release build does (run `cargo test -p orderflow-runtime`
+    /// alone, without the feature, to see it).
+    #[cfg(not(feature = "crash-points"))]
+    #[test]
+    fn this_build_has_no_crash_points() {
+        assert!(CrashPoints::parse("a.b:abort").is_err());
+        assert!(hit("a.b").is_ok());
+    }
+
+    #[test]
     fn an_unarmed_point_passes() {
         let points = CrashPoints::default();
         assert!(points.hit("anything").is_ok());
     }
 
+    #[cfg(feature = "crash-points")]
     #[test]
     fn a_point_armed_once_fails_once_then_passes() {
         let points = CrashPoints::parse("a.b:once, c.d:2").unwrap();
@@ -127,6 +207,6 @@ mod tests {
 
     #[test]
     fn a_bad_mode_is_rejected() {
-        assert!(CrashPoints::parse("a.b:sometimes").is_err());
+        assert!(CrashPoints::parse_in("a.b:sometimes", true).is_err());
     }
 }

@@ -234,3 +234,106 @@ impl Drop for TopicReader {
         }
     }
 }
+
+/// Each `(group, topic)`'s lag (the topic's end minus the group's committed
+/// offsets, over its partitions), and the records in each topic's `.dlq`.
+pub(crate) async fn lags(
+    brokers: &str,
+    groups: &[(String, String)],
+) -> Result<(Vec<crate::invariants::GroupLag>, Vec<(String, i64)>), String> {
+    let brokers = brokers.to_owned();
+    let groups = groups.to_vec();
+    // rdkafka's admin calls block: keep them off the async threads.
+    tokio::task::spawn_blocking(move || {
+        let mut lags = Vec::new();
+        let mut dead_letters = Vec::new();
+        for (group, topic) in &groups {
+            let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .set("group.id", group)
+                .set("enable.auto.commit", "false")
+                .create()
+                .map_err(|error| error.to_string())?;
+            let lag = group_lag(&consumer, topic)?;
+            lags.push(crate::invariants::GroupLag {
+                group: group.clone(),
+                topic: topic.clone(),
+                lag,
+            });
+            let dlq = format!("{topic}.dlq");
+            let records = partitions(&consumer, &dlq)?
+                .into_iter()
+                .map(|partition| end_offsets(&consumer, &dlq, partition))
+                .sum::<Result<i64, String>>()?;
+            dead_letters.push((dlq, records));
+        }
+        Ok((lags, dead_letters))
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}
+
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn partitions(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result<Vec<i32>, String> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), ADMIN_TIMEOUT)
+        .map_err(|error| format!("metadata of {topic}: {error}"))?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .flat_map(|found| found.partitions().iter().map(|p| p.id()))
+        .collect())
+}
+
+/// The high watermark minus the low one: records there now.
+fn end_offsets(
+    consumer: &rdkafka::consumer::BaseConsumer,
+    topic: &str,
+    partition: i32,
+) -> Result<i64, String> {
+    let (low, high) = consumer
+        .fetch_watermarks(topic, partition, ADMIN_TIMEOUT)
+        .map_err(|error| format!("watermarks of {topic}/{partition}: {error}"))?;
+    Ok(high - low)
+}
+
+fn group_lag(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result<i64, String> {
+    use rdkafka::{Offset, TopicPartitionList};
+    let mut lag = 0;
+    let mut wanted = TopicPartitionList::new();
+    for partition in partitions(consumer, topic)? {
+        wanted.add_partition(topic, partition);
+    }
+    let committed = consumer
+        .committed_offsets(wanted, ADMIN_TIMEOUT)
+        .map_err(|error| format!("committed offsets on {topic}: {error}"))?;
+    for element in committed.elements() {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, element.partition(), ADMIN_TIMEOUT)
+            .map_err(|error| format!("watermarks of {topic}: {error}"))?;
+        let done = match element.offset() {
+            Offset::Offset(offset) => offset,
+            _ => 0,
+        };
+        lag += high - done;
+    }
+    Ok(lag)
+}
+
+/// How many records `topic` holds now, over its partitions.
+pub async fn records_in(brokers: &str, topic: &str) -> Result<i64, String> {
+    let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .map_err(|error| error.to_string())?;
+        partitions(&consumer, &topic)?
+            .into_iter()
+            .map(|partition| end_offsets(&consumer, &topic, partition))
+            .sum()
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}

@@ -326,7 +326,7 @@ pub async fn health_status(addr: SocketAddr) -> Result<ServingStatus, String> {
     }
 }
 
-fn channel(addr: SocketAddr) -> Channel {
+pub(crate) fn channel(addr: SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}"))
         .expect("a valid URI")
         .connect_lazy()

@@ -7,10 +7,9 @@ use std::{
 };
 
 use futures::future::join_all;
-use orderflow_devstack::Broker;
+use orderflow_devstack::{Broker, Controlled};
 use orderflow_proto::orders::v1::{Order, OrderStatus};
 use orderflow_system_tests::{Options, TestSystem, until};
-use tokio::task::block_in_place;
 
 const AMOUNT: i64 = 100;
 const STARTING_BALANCE: i64 = 1_000_000;
@@ -18,10 +17,13 @@ const STARTING_BALANCE: i64 = 1_000_000;
 /// Both services on a broker of the test's own, which it may hurt, running
 /// as they would before a fault: one order has gone through both hops, so
 /// both consumers have joined their groups.
-async fn system_on_a_private_broker(user: &str) -> (Broker, TestSystem) {
-    let broker = block_in_place(Broker::start_temporary).expect("a private broker");
+async fn system_on_a_private_broker(user: &str) -> (Controlled<Broker>, TestSystem) {
+    // Controlled: the broker's blocking calls run on a thread of its own.
+    let broker = Controlled::start("Kafka", Broker::start_temporary)
+        .await
+        .expect("a private broker");
     let system = TestSystem::start_with(Options {
-        brokers: Some(broker.bootstrap_servers()),
+        brokers: Some(broker.run(|broker| broker.bootstrap_servers()).await),
         ..Default::default()
     })
     .await;
@@ -84,9 +86,9 @@ async fn assert_all_paid_once(system: &TestSystem, user: &str, orders: &[Order])
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
-    let (mut broker, system) = system_on_a_private_broker("frank").await;
+    let (broker, system) = system_on_a_private_broker("frank").await;
 
-    block_in_place(|| broker.stop());
+    broker.run(Broker::stop).await;
     let mut orders = Vec::new();
     for _ in 0..10 {
         orders.push(system.place_order("frank", AMOUNT).await);
@@ -94,7 +96,10 @@ async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
     for order in &orders {
         assert_eq!(system.order(&order.id).await.status(), OrderStatus::New);
     }
-    block_in_place(|| broker.restart()).expect("the broker restarts");
+    broker
+        .run(Broker::restart)
+        .await
+        .expect("the broker restarts");
 
     assert_all_paid_once(&system, "frank", &orders).await;
     system.stop().await;
@@ -102,15 +107,18 @@ async fn orders_taken_while_the_broker_is_down_all_settle_once_it_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_streaming_in_while_the_broker_is_killed_and_restarted_all_settle() {
-    let (mut broker, system) = system_on_a_private_broker("kim").await;
+    let (broker, system) = system_on_a_private_broker("kim").await;
     let placed = AtomicUsize::new(0);
 
     let stream = stream_orders(&system, "kim", 90, Duration::from_millis(25), &placed);
     let fault = async {
         placed_at_least(&placed, 30).await;
-        block_in_place(|| broker.kill());
+        broker.run(Broker::kill).await;
         placed_at_least(&placed, 60).await;
-        block_in_place(|| broker.restart()).expect("the broker restarts on its data");
+        broker
+            .run(Broker::restart)
+            .await
+            .expect("the broker restarts on its data");
     };
     let (orders, ()) = tokio::join!(stream, fault);
 
@@ -129,9 +137,9 @@ async fn consumers_rejoin_by_themselves_after_the_broker_was_frozen_past_their_s
     let stream = stream_orders(&system, "lena", 150, every, &placed);
     let fault = async {
         placed_at_least(&placed, 15).await;
-        broker.freeze().expect("SIGSTOP");
+        broker.run(|broker| broker.freeze()).await.expect("SIGSTOP");
         placed_at_least(&placed, 135).await;
-        broker.thaw().expect("SIGCONT");
+        broker.run(|broker| broker.thaw()).await.expect("SIGCONT");
     };
     let (orders, ()) = tokio::join!(stream, fault);
 

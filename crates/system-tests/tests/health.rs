@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use orderflow_devstack::{Broker, TestEnv, free_port};
+use orderflow_devstack::{Broker, Controlled, TestEnv, free_port};
 use orderflow_system_tests::{fresh_config, health_status, until, until_serving};
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -29,9 +29,11 @@ async fn a_service_is_not_serving_until_the_broker_answers() {
 
     let folder = tempfile::tempdir().unwrap();
     let controller_port = free_port().unwrap();
-    let _broker = tokio::task::spawn_blocking(move || {
-        let broker = Broker::start_persistent(folder.path(), port, controller_port);
-        (broker.unwrap(), folder)
+    // Not in spawn_blocking: a server started there gets its parent-death
+    // signal when tokio retires that thread.
+    let data = folder.path().to_owned();
+    let _broker = Controlled::start("Kafka", move || {
+        Broker::start_persistent(&data, port, controller_port)
     })
     .await
     .unwrap();
