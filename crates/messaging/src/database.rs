@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
 
 use crate::backoff::Backoff;
 
@@ -33,6 +34,40 @@ pub async fn connect(
             Err(error) => return Err(error).context("connecting to the database"),
         }
     }
+}
+
+/// The key of the session-level advisory lock that serializes migrations.
+/// Advisory locks belong to one database, so each service's database has
+/// its own, and replicas of one service take turns.
+pub const MIGRATION_LOCK: i64 = 0x6f72_6465_7266_6c77; // "orderflw"
+
+/// Applies `M`'s pending migrations while holding [`MIGRATION_LOCK`] on a
+/// connection of its own (outside the pool, so a pool of one connection
+/// cannot deadlock). Replicas started at once wait for each other; the
+/// first applies the migrations, the others then find nothing pending.
+pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let options = db.get_postgres_connection_pool().connect_options();
+    let mut lock = options
+        .connect()
+        .await
+        .context("connecting for the migration lock")?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut lock)
+        .await
+        .context("taking the migration lock")?;
+    let migrated = M::up(db, None).await.context("migrating the database");
+    // Closing the session releases the lock too; unlocking first says so.
+    let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut lock)
+        .await;
+    if let Err(error) = unlocked {
+        tracing::warn!(%error, "releasing the migration lock failed; closing its session");
+    }
+    lock.close().await.ok();
+    migrated
 }
 
 /// True when `error` comes from the database being unreachable (so the

@@ -43,7 +43,7 @@ impl Host {
             DATABASE_PATIENCE,
         )
         .await?;
-        M::up(&db, None).await.context("migrating the database")?;
+        database::migrate::<M>(&db).await?;
         let listener = TcpListener::bind(config.grpc_addr)
             .await
             .with_context(|| format!("binding {}", config.grpc_addr))?;
