@@ -26,6 +26,7 @@ orderflow_runtime::env_names! {
         CONSUMER_GROUP,
         CRASH_POINTS,
         IDEMPOTENCY_RETENTION_SECS,
+        HEALTH_CHECK_INTERVAL_MS,
     }
 }
 
@@ -139,6 +140,9 @@ pub struct ServiceConfig {
     /// `IDEMPOTENCY_RETENTION_SECS` (default 1 day): how long idempotency
     /// keys and their answers are kept; a key used again later is new.
     pub idempotency_retention: Duration,
+    /// `HEALTH_CHECK_INTERVAL_MS` (default 2000): how often the database
+    /// and the broker are asked whether they answer.
+    pub health_interval: Duration,
 }
 
 impl ServiceConfig {
@@ -170,6 +174,10 @@ impl ServiceConfig {
             idempotency_retention: env::secs_or(
                 vars::IDEMPOTENCY_RETENTION_SECS,
                 Duration::from_secs(86_400),
+            )?,
+            health_interval: env::millis_or(
+                vars::HEALTH_CHECK_INTERVAL_MS,
+                Duration::from_secs(2),
             )?,
         })
     }

@@ -1,39 +1,25 @@
 //! The service's PostgreSQL connection pool.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 
-use crate::backoff::Backoff;
-
-/// Connects to `url`, retrying for up to `patience` (a database that starts
-/// beside the service may not accept connections yet).
-pub async fn connect(
-    url: &str,
-    max_connections: u32,
-    patience: Duration,
-) -> anyhow::Result<DatabaseConnection> {
+/// A pool for `url` that connects lazily: nothing is dialled here, so a
+/// service starts (and reports NOT_SERVING) while its database is down, and
+/// each use connects when it can. Fails only on a malformed URL.
+pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(max_connections)
-        .min_connections(1)
+        .connect_lazy(true)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let deadline = Instant::now() + patience;
-    let mut backoff = Backoff::default();
-    loop {
-        match Database::connect(options.clone()).await {
-            Ok(db) => return Ok(db),
-            Err(error) if Instant::now() < deadline => {
-                tracing::warn!(%error, "database not reachable yet; retrying");
-                tokio::time::sleep(backoff.next_wait()).await;
-            }
-            Err(error) => return Err(error).context("connecting to the database"),
-        }
-    }
+    Database::connect(options)
+        .await
+        .context("configuring the database pool (is DATABASE_URL a PostgreSQL URL?)")
 }
 
 /// The key of the session-level advisory lock that serializes migrations.

@@ -18,6 +18,7 @@ pub mod config;
 pub mod consumer;
 pub mod database;
 pub mod headers;
+pub mod health;
 pub mod inbox;
 pub mod kafka;
 pub mod metrics;

@@ -2,9 +2,10 @@
 //! messaging pipeline (topics, outbox relay, inbox consumer, retention).
 //! Orders and payments differ only in their API, migrations and handler.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
 use anyhow::Context;
+use futures::future::BoxFuture;
 use orderflow_runtime::{
     grpc::{self, GrpcService},
     metrics::MetricsListener,
@@ -16,34 +17,39 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     ServiceConfig,
+    backoff::Backoff,
     consumer::{Handler, InboxConsumer},
     database,
+    health::{self, Recheck},
     pipeline::Pipeline,
 };
 
-/// How long start-up waits for the database.
-const DATABASE_PATIENCE: Duration = Duration::from_secs(60);
+/// Applies a service's migrations (under the migration lock).
+type Migrate = for<'a> fn(&'a DatabaseConnection) -> BoxFuture<'a, anyhow::Result<()>>;
 
-/// A service with its database migrated and its listener bound.
+fn migrate<M: MigratorTrait + 'static>(
+    db: &DatabaseConnection,
+) -> BoxFuture<'_, anyhow::Result<()>> {
+    Box::pin(database::migrate::<M>(db))
+}
+
+/// A service with its listeners bound; its database is connected and
+/// migrated once it runs, whenever the database answers.
 pub struct Host {
     config: ServiceConfig,
     db: DatabaseConnection,
+    migrate: Migrate,
     listener: TcpListener,
     grpc_addr: SocketAddr,
     metrics: MetricsListener,
 }
 
 impl Host {
-    /// Connects to the database (waiting for it a while), applies `M`'s
-    /// migrations, and binds the gRPC and metrics listeners.
-    pub async fn build<M: MigratorTrait>(config: ServiceConfig) -> anyhow::Result<Self> {
-        let db = database::connect(
-            &config.database_url,
-            config.database_max_connections,
-            DATABASE_PATIENCE,
-        )
-        .await?;
-        database::migrate::<M>(&db).await?;
+    /// Binds the gRPC and metrics listeners and sets up a database pool that
+    /// connects lazily: the service starts while its database is down.
+    /// `M`'s migrations are applied when it runs.
+    pub async fn build<M: MigratorTrait + 'static>(config: ServiceConfig) -> anyhow::Result<Self> {
+        let db = database::pool(&config.database_url, config.database_max_connections).await?;
         let listener = TcpListener::bind(config.grpc_addr)
             .await
             .with_context(|| format!("binding {}", config.grpc_addr))?;
@@ -52,6 +58,7 @@ impl Host {
         Ok(Self {
             config,
             db,
+            migrate: migrate::<M>,
             listener,
             grpc_addr,
             metrics,
@@ -75,10 +82,13 @@ impl Host {
         &self.config
     }
 
-    /// Serves `api` (reflection over `descriptors`, health checking) and
-    /// consumes `topic` with `handler` until `shutdown`. Health says
-    /// NOT_SERVING until the broker answers and the topics exist. When the
-    /// server or the pipeline fails, the other stops too.
+    /// Serves `api` (reflection over `descriptors`, health checking) at
+    /// once, and consumes `topic` with `handler` until `shutdown`. Beside
+    /// the server it migrates the database (retrying while it is down),
+    /// creates the topics, then runs the pipeline. Health says SERVING only
+    /// once that is done and while both the database and the broker answer
+    /// ([`health::monitor`]). When the server or the pipeline fails, the
+    /// other stops too.
     pub async fn run<S, H>(
         self,
         descriptors: &'static [u8],
@@ -95,13 +105,14 @@ impl Host {
         let config = self.config;
         let (health, health_service) = grpc::health();
         health.set::<S>(false).await;
+        let recheck = Recheck::default();
         let pipeline = Pipeline {
             db: self.db.clone(),
             config: config.messaging.clone(),
             topics: vec![config.payment_requested_topic, config.payment_result_topic],
             consumer: InboxConsumer {
                 db: self.db.clone(),
-                config: config.messaging,
+                config: config.messaging.clone(),
                 topic,
                 group: config.consumer_group,
                 handler,
@@ -120,9 +131,27 @@ impl Host {
             stop.cancel();
             result
         };
-        let ready = async move { health.set::<S>(true).await };
+        let monitor = async {
+            let result = health::monitor(
+                self.db.clone(),
+                &config.messaging.brokers,
+                config.health_interval,
+                recheck.clone(),
+                |seen| health.set::<S>(seen.serving()),
+                stop.clone(),
+            )
+            .await;
+            stop.cancel();
+            result
+        };
         let messaging = async {
-            let result = pipeline.run(ready, stop.clone()).await;
+            let result = async {
+                if !migrate_until_done(&self.db, self.migrate, &recheck, &stop).await {
+                    return Ok(());
+                }
+                pipeline.run(async { recheck.ready() }, stop.clone()).await
+            }
+            .await;
             stop.cancel();
             result
         };
@@ -131,10 +160,41 @@ impl Host {
             stop.cancel();
             result
         };
-        let (served, messaged, metered) = tokio::join!(server, messaging, metrics);
+        let (served, monitored, messaged, metered) =
+            tokio::join!(server, monitor, messaging, metrics);
         self.db.close().await.ok();
         served?;
         metered?;
+        monitored.context("health monitor")?;
         messaged.context("messaging pipeline")
+    }
+}
+
+/// Migrates, retrying with backoff while the database does not answer;
+/// false when `shutdown` came first.
+async fn migrate_until_done(
+    db: &DatabaseConnection,
+    migrate: Migrate,
+    recheck: &Recheck,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut backoff = Backoff::default();
+    loop {
+        let result = tokio::select! {
+            () = shutdown.cancelled() => return false,
+            result = migrate(db) => result,
+        };
+        match result {
+            Ok(()) => return true,
+            Err(error) => {
+                recheck.now();
+                let wait = backoff.next_wait();
+                tracing::warn!(error = format!("{error:#}"), retry_in = ?wait, "migrating the database failed");
+                tokio::select! {
+                    () = shutdown.cancelled() => return false,
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
     }
 }

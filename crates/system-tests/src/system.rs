@@ -34,6 +34,9 @@ pub struct Options {
     pub payments_crash_points: CrashPoints,
     /// Another `fetch.wait.max.ms` for both services' consumers.
     pub fetch_wait: Option<Duration>,
+    /// Another PostgreSQL cluster than the shared one (a superuser URL, e.g.
+    /// of a private cluster the test stops): both databases are made there.
+    pub database_cluster: Option<String>,
 }
 
 /// One running service.
@@ -82,14 +85,15 @@ impl TestSystem {
         let brokers = options
             .brokers
             .unwrap_or_else(|| env.kafka_brokers().to_owned());
+        let cluster = options.database_cluster.as_deref();
         let mut orders_config = fresh_config(&env, "orders", &brokers).await;
+        if let Some(cluster) = cluster {
+            orders_config.database_url = fresh_database(&env, Some(cluster), "orders").await;
+        }
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
         }
-        let payments_url = env
-            .fresh_database("payments")
-            .await
-            .expect("a payments database");
+        let payments_url = fresh_database(&env, cluster, "payments").await;
         // Same topics, its own database and group.
         let payments_config = ServiceConfig {
             database_url: payments_url.clone(),
@@ -164,6 +168,14 @@ impl TestSystem {
         if let Some(running) = self.payments_app.take() {
             running.stop().await;
         }
+    }
+
+    /// The overall health status of orders and of payments.
+    pub async fn health(&self) -> [Result<ServingStatus, String>; 2] {
+        [
+            health_status(self.orders_addr).await,
+            health_status(self.payments_addr).await,
+        ]
     }
 
     async fn wait_until_serving(&self, addr: SocketAddr) {
@@ -275,7 +287,7 @@ pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceC
     ServiceConfig {
         grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: env.fresh_database(label).await.expect("a fresh database"),
+        database_url: fresh_database(env, None, label).await,
         database_max_connections: 10,
         messaging,
         payment_requested_topic: unique_name("payments.requested"),
@@ -283,7 +295,20 @@ pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceC
         consumer_group: unique_name(label),
         crash_points: CrashPoints::default(),
         idempotency_retention: Duration::from_secs(86_400),
+        health_interval: Duration::from_millis(500),
     }
+}
+
+/// An empty database with a unique name on `cluster`, or on the shared one.
+async fn fresh_database(env: &TestEnv, cluster: Option<&str>, label: &str) -> String {
+    match cluster {
+        None => env.fresh_database(label).await,
+        Some(cluster) => {
+            let name = unique_name(label).replace(['-', '.'], "_");
+            orderflow_devstack::ensure_database(cluster, &name).await
+        }
+    }
+    .expect("a fresh database")
 }
 
 /// The overall `grpc.health.v1` status of the server at `addr`, or the

@@ -1,9 +1,11 @@
-//! A service says NOT_SERVING until the broker answers, then SERVING.
+//! Health follows the dependencies: a service says NOT_SERVING while its
+//! broker or its database does not answer, and SERVING once both do.
 
 use std::time::Duration;
 
-use orderflow_devstack::{Broker, TestEnv, free_port};
-use orderflow_system_tests::{fresh_config, health_status, until};
+use orderflow_devstack::{Broker, Postgres, Shutdown, TestEnv, free_port};
+use orderflow_proto::orders::v1::OrderStatus;
+use orderflow_system_tests::{Options, TestSystem, fresh_config, health_status, until};
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -45,4 +47,118 @@ async fn a_service_is_not_serving_until_the_broker_answers() {
 
     shutdown.cancel();
     running.await.unwrap().unwrap();
+}
+
+/// Both services on a private PostgreSQL cluster, which the test stops and
+/// starts again under them: health follows it, no service restarts, and
+/// the flow works again afterwards.
+#[tokio::test]
+async fn services_are_not_serving_while_their_database_is_down_and_serving_again_when_it_returns() {
+    let postgres = tokio::task::spawn_blocking(Postgres::start_temporary)
+        .await
+        .unwrap()
+        .expect("a private PostgreSQL");
+    let system = TestSystem::start_with(Options {
+        database_cluster: Some(postgres.url()),
+        ..Options::default()
+    })
+    .await;
+    system.open_account("alice", 1_000).await;
+
+    let mut postgres = tokio::task::spawn_blocking(move || {
+        let mut postgres = postgres;
+        postgres.shut_down(Shutdown::Fast);
+        postgres
+    })
+    .await
+    .unwrap();
+    let not_serving = Ok(ServingStatus::NotServing);
+    let _down = until(
+        "both services report NOT_SERVING while the database is down",
+        Duration::from_secs(30),
+        || system.health(),
+        |seen| seen.iter().all(|status| *status == not_serving),
+    )
+    .await;
+
+    postgres = tokio::task::spawn_blocking(move || {
+        postgres.restart().expect("PostgreSQL starts again");
+        postgres
+    })
+    .await
+    .unwrap();
+    let serving = Ok(ServingStatus::Serving);
+    let _up = until(
+        "both services report SERVING once the database is back",
+        Duration::from_secs(60),
+        || system.health(),
+        |seen| seen.iter().all(|status| *status == serving),
+    )
+    .await;
+
+    let order = system.place_order("alice", 250).await;
+    let settled = system.wait_until_settled(&order.id).await;
+    assert_eq!(settled.status(), OrderStatus::Finished);
+    assert_eq!(system.balance("alice").await, 750);
+
+    system.stop().await;
+    tokio::task::spawn_blocking(move || drop(postgres))
+        .await
+        .unwrap();
+}
+
+/// A service started while its database is down still binds and answers
+/// (NOT_SERVING), migrates once the database is up, and then serves.
+#[tokio::test]
+async fn a_service_started_while_its_database_is_down_serves_once_it_is_up() {
+    let env = TestEnv::from_env();
+    let mut postgres = tokio::task::spawn_blocking(Postgres::start_temporary)
+        .await
+        .unwrap()
+        .expect("a private PostgreSQL");
+    let mut config = fresh_config(&env, "orders", env.kafka_brokers()).await;
+    config.database_url = orderflow_devstack::ensure_database(&postgres.url(), "orders")
+        .await
+        .unwrap();
+    postgres = tokio::task::spawn_blocking(move || {
+        postgres.shut_down(Shutdown::Fast);
+        postgres
+    })
+    .await
+    .unwrap();
+
+    let app = orders::App::build(config)
+        .await
+        .expect("the service starts without its database");
+    let addr = app.grpc_addr();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let status = until(
+        "the server answers",
+        Duration::from_secs(30),
+        || health_status(addr),
+        |status| status.is_ok(),
+    )
+    .await;
+    assert_eq!(status, Ok(ServingStatus::NotServing), "no database yet");
+
+    postgres = tokio::task::spawn_blocking(move || {
+        postgres.restart().expect("PostgreSQL starts");
+        postgres
+    })
+    .await
+    .unwrap();
+    let _serving = until(
+        "the service reports SERVING once its database is up",
+        Duration::from_secs(60),
+        || health_status(addr),
+        |status| *status == Ok(ServingStatus::Serving),
+    )
+    .await;
+
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || drop(postgres))
+        .await
+        .unwrap();
 }
