@@ -8,7 +8,7 @@ use orders::{App, config};
 async fn main() -> anyhow::Result<()> {
     if probe::requested() {
         let config = config::from_env().context("reading configuration")?;
-        return probe::grpc(config.service.grpc_addr).await;
+        return probe::grpc(config.host.grpc_addr).await;
     }
     let _telemetry = telemetry::init("orders", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;

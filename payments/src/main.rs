@@ -8,7 +8,7 @@ use payments::{App, config};
 async fn main() -> anyhow::Result<()> {
     if probe::requested() {
         let config = config::from_env().context("reading configuration")?;
-        return probe::grpc(config.grpc_addr).await;
+        return probe::grpc(config.host.grpc_addr).await;
     }
     let _telemetry = telemetry::init("payments", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;

@@ -1,12 +1,11 @@
-//! Messaging settings shared by both services, read from the environment.
+//! How a service talks to Kafka and runs its relay, consumers and retention.
 
 use std::time::Duration;
 
 use orderflow_runtime::env;
 
 orderflow_runtime::env_names! {
-    /// Every variable [`ServiceConfig::from_env`] (with
-    /// [`MessagingConfig::from_env`]) reads; the loaders read only these.
+    /// Every variable [`MessagingConfig::from_env`] reads; it reads only these.
     pub mod vars {
         KAFKA_BROKERS,
         TOPIC_PARTITIONS,
@@ -17,16 +16,6 @@ orderflow_runtime::env_names! {
         OUTBOX_RETENTION_SECS,
         INBOX_RETENTION_SECS,
         RETENTION_INTERVAL_SECS,
-        GRPC_LISTEN_ADDR,
-        METRICS_LISTEN_ADDR,
-        DATABASE_URL,
-        DATABASE_MAX_CONNECTIONS,
-        PAYMENT_REQUESTED_TOPIC,
-        PAYMENT_RESULT_TOPIC,
-        CONSUMER_GROUP,
-        CRASH_POINTS,
-        IDEMPOTENCY_RETENTION_SECS,
-        HEALTH_CHECK_INTERVAL_MS,
     }
 }
 
@@ -109,76 +98,5 @@ impl MessagingConfig {
             retention_interval: Duration::from_secs(600),
             retained: Vec::new(),
         }
-    }
-}
-
-/// What each service (orders, payments) is configured with: its gRPC
-/// address, its database, Kafka, the two topics of the payment flow, its
-/// consumer group and, for tests, crash points.
-#[derive(Clone, Debug)]
-pub struct ServiceConfig {
-    /// `GRPC_LISTEN_ADDR` (port 0 in tests).
-    pub grpc_addr: std::net::SocketAddr,
-    /// `METRICS_LISTEN_ADDR`: where `GET /metrics` answers (port 0 in tests).
-    pub metrics_addr: std::net::SocketAddr,
-    /// `DATABASE_URL`: the service's own database.
-    pub database_url: String,
-    /// `DATABASE_MAX_CONNECTIONS` (default 10).
-    pub database_max_connections: u32,
-    /// Kafka, relay and retention settings.
-    pub messaging: MessagingConfig,
-    /// `PAYMENT_REQUESTED_TOPIC` (default `payments.requested`): orders
-    /// publishes payment requests there, payments consumes them.
-    pub payment_requested_topic: String,
-    /// `PAYMENT_RESULT_TOPIC` (default `payments.results`): payments
-    /// publishes results there, orders consumes them.
-    pub payment_result_topic: String,
-    /// `CONSUMER_GROUP`.
-    pub consumer_group: String,
-    /// `CRASH_POINTS`: fault injection for tests; empty in production.
-    pub crash_points: orderflow_runtime::crash::CrashPoints,
-    /// `IDEMPOTENCY_RETENTION_SECS` (default 1 day): how long idempotency
-    /// keys and their answers are kept; a key used again later is new.
-    pub idempotency_retention: Duration,
-    /// `HEALTH_CHECK_INTERVAL_MS` (default 2000): how often the database
-    /// and the broker are asked whether they answer.
-    pub health_interval: Duration,
-}
-
-impl ServiceConfig {
-    /// Reads the environment; `port`, `metrics_port` and `group` are the
-    /// service's defaults.
-    pub fn from_env(port: u16, metrics_port: u16, group: &str) -> anyhow::Result<Self> {
-        Ok(Self {
-            grpc_addr: env::or(
-                vars::GRPC_LISTEN_ADDR,
-                std::net::SocketAddr::from(([0, 0, 0, 0], port)),
-            )?,
-            metrics_addr: env::or(
-                vars::METRICS_LISTEN_ADDR,
-                std::net::SocketAddr::from(([0, 0, 0, 0], metrics_port)),
-            )?,
-            database_url: env::required(vars::DATABASE_URL)?,
-            database_max_connections: env::or(vars::DATABASE_MAX_CONNECTIONS, 10)?,
-            messaging: MessagingConfig::from_env()?,
-            payment_requested_topic: env::string_or(
-                vars::PAYMENT_REQUESTED_TOPIC,
-                "payments.requested",
-            ),
-            payment_result_topic: env::string_or(vars::PAYMENT_RESULT_TOPIC, "payments.results"),
-            consumer_group: env::string_or(vars::CONSUMER_GROUP, group),
-            crash_points: orderflow_runtime::crash::CrashPoints::parse(&env::string_or(
-                vars::CRASH_POINTS,
-                "",
-            ))?,
-            idempotency_retention: env::secs_or(
-                vars::IDEMPOTENCY_RETENTION_SECS,
-                Duration::from_secs(86_400),
-            )?,
-            health_interval: env::millis_or(
-                vars::HEALTH_CHECK_INTERVAL_MS,
-                Duration::from_secs(2),
-            )?,
-        })
     }
 }

@@ -8,7 +8,10 @@
 //!   committed only after that transaction commits; an event that cannot be
 //!   decoded goes to `<topic>.dlq`.
 //! - [`retention`]: old published outbox rows and inbox rows are deleted.
-//! - [`service`]: a service's gRPC server beside its pipeline, one way for all.
+//! - [`pipeline`]: the topics a service declares (what it produces to, what
+//!   it consumes with which handler), its relay, consumers and retention.
+//!
+//! It knows no business: no topic, event or service is named here.
 //!
 //! Records carry the event id, type, content type and W3C trace context in
 //! their headers ([`headers`]).
@@ -18,7 +21,6 @@ pub mod config;
 pub mod consumer;
 pub mod database;
 pub mod headers;
-pub mod health;
 pub mod inbox;
 pub mod kafka;
 pub mod metrics;
@@ -27,6 +29,6 @@ pub mod outbox;
 pub mod pipeline;
 pub mod relay;
 pub mod retention;
-pub mod service;
 
-pub use config::{MessagingConfig, ServiceConfig};
+pub use config::MessagingConfig;
+pub use pipeline::{Consume, Topics};

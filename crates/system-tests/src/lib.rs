@@ -9,5 +9,5 @@ mod system;
 mod wait;
 
 pub use kafka::{TopicReader, produce};
-pub use system::{Options, TestSystem, fresh_config, health_status};
+pub use system::{Options, TestSystem, fresh_orders_config, health_status};
 pub use wait::{eventually, until};

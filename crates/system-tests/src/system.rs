@@ -3,7 +3,8 @@
 use std::{net::SocketAddr, time::Duration};
 
 use orderflow_devstack::{TestEnv, unique_name};
-use orderflow_messaging::{MessagingConfig, ServiceConfig};
+use orderflow_host::HostConfig;
+use orderflow_messaging::MessagingConfig;
 use orderflow_proto::{
     orders::v1::{
         CreateOrderRequest, GetOrderRequest, Order, OrderStatus,
@@ -86,24 +87,32 @@ impl TestSystem {
             .brokers
             .unwrap_or_else(|| env.kafka_brokers().to_owned());
         let cluster = options.database_cluster.as_deref();
-        let mut orders_config = fresh_config(&env, "orders", &brokers).await;
+        let mut orders_config = fresh_orders_config(&env, &brokers).await;
         if let Some(cluster) = cluster {
-            orders_config.database_url = fresh_database(&env, Some(cluster), "orders").await;
+            orders_config.host.database_url = fresh_database(&env, Some(cluster), "orders").await;
         }
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
         }
         let payments_url = fresh_database(&env, cluster, "payments").await;
-        // Same topics, its own database and group.
-        let payments_config = ServiceConfig {
-            database_url: payments_url.clone(),
+        // Same topics and settings, its own database and group.
+        let payments_config = payments::Config {
+            host: HostConfig {
+                database_url: payments_url.clone(),
+                ..orders_config.host.clone()
+            },
+            messaging: orders_config.messaging.clone(),
+            topics: payments::config::Topics {
+                payment_requested: orders_config.topics.payment_requested.clone(),
+                payment_results: orders_config.topics.payment_results.clone(),
+            },
             consumer_group: unique_name("payments"),
+            idempotency_retention: orders_config.idempotency_retention,
             crash_points: options.payments_crash_points,
-            ..orders_config.clone()
         };
-        let orders_url = orders_config.database_url.clone();
-        let requested_topic = orders_config.payment_requested_topic.clone();
-        let result_topic = orders_config.payment_result_topic.clone();
+        let orders_url = orders_config.host.database_url.clone();
+        let requested_topic = orders_config.topics.payment_requested.clone();
+        let result_topic = orders_config.topics.payment_results.clone();
         let orders_app = start_orders(orders_config).await;
         let payments_app = start_payments(payments_config.clone()).await;
         let system = Self {
@@ -278,24 +287,28 @@ impl TestSystem {
     }
 }
 
-/// A service config on a fresh database, with unique topics and group,
-/// talking to `brokers`.
-pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceConfig {
+/// An orders config on a fresh database of the shared cluster, with unique
+/// topics and group, talking to `brokers`.
+pub async fn fresh_orders_config(env: &TestEnv, brokers: &str) -> orders::Config {
     let mut messaging = MessagingConfig::new(brokers);
     messaging.partitions = 2;
     messaging.message_timeout = Duration::from_secs(3);
-    ServiceConfig {
-        grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url: fresh_database(env, None, label).await,
-        database_max_connections: 10,
+    orders::Config {
+        host: HostConfig {
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: fresh_database(env, None, "orders").await,
+            database_max_connections: 10,
+            health_interval: Duration::from_millis(500),
+        },
         messaging,
-        payment_requested_topic: unique_name("payments.requested"),
-        payment_result_topic: unique_name("payments.results"),
-        consumer_group: unique_name(label),
-        crash_points: CrashPoints::default(),
+        topics: orders::config::Topics {
+            payment_requested: unique_name("payments.requested"),
+            payment_results: unique_name("payments.results"),
+        },
+        consumer_group: unique_name("orders"),
         idempotency_retention: Duration::from_secs(86_400),
-        health_interval: Duration::from_millis(500),
+        watch_max_lifetime: orders::config::WATCH_MAX_LIFETIME,
     }
 }
 
@@ -350,7 +363,7 @@ where
     }
 }
 
-async fn start_orders(config: ServiceConfig) -> Running {
+async fn start_orders(config: orders::Config) -> Running {
     let app = orders::App::build(config).await;
     spawn(app, orders::App::grpc_addr, orders::App::run_until_stopped).await
 }

@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use orderflow_devstack::{Broker, Postgres, Shutdown, TestEnv, free_port};
-use orderflow_proto::orders::v1::OrderStatus;
-use orderflow_system_tests::{Options, TestSystem, fresh_config, health_status, until};
+use orderflow_proto::orders::v1::{
+    GetOrderRequest, OrderStatus, orders_service_client::OrdersServiceClient,
+};
+use orderflow_system_tests::{Options, TestSystem, fresh_orders_config, health_status, until};
 use tokio_util::sync::CancellationToken;
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -13,7 +15,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 async fn a_service_is_not_serving_until_the_broker_answers() {
     let env = TestEnv::from_env();
     let port = free_port().unwrap();
-    let config = fresh_config(&env, "orders", &format!("127.0.0.1:{port}")).await;
+    let config = fresh_orders_config(&env, &format!("127.0.0.1:{port}")).await;
     let app = orders::App::build(config).await.unwrap();
     let addr = app.grpc_addr();
     let shutdown = CancellationToken::new();
@@ -108,7 +110,8 @@ async fn services_are_not_serving_while_their_database_is_down_and_serving_again
 }
 
 /// A service started while its database is down still binds and answers
-/// (NOT_SERVING), migrates once the database is up, and then serves.
+/// (NOT_SERVING, its API UNAVAILABLE), migrates once the database is up,
+/// and then serves.
 #[tokio::test]
 async fn a_service_started_while_its_database_is_down_serves_once_it_is_up() {
     let env = TestEnv::from_env();
@@ -116,8 +119,8 @@ async fn a_service_started_while_its_database_is_down_serves_once_it_is_up() {
         .await
         .unwrap()
         .expect("a private PostgreSQL");
-    let mut config = fresh_config(&env, "orders", env.kafka_brokers()).await;
-    config.database_url = orderflow_devstack::ensure_database(&postgres.url(), "orders")
+    let mut config = fresh_orders_config(&env, env.kafka_brokers()).await;
+    config.host.database_url = orderflow_devstack::ensure_database(&postgres.url(), "orders")
         .await
         .unwrap();
     postgres = tokio::task::spawn_blocking(move || {
@@ -141,6 +144,16 @@ async fn a_service_started_while_its_database_is_down_serves_once_it_is_up() {
     )
     .await;
     assert_eq!(status, Ok(ServingStatus::NotServing), "no database yet");
+    let mut orders = OrdersServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    let early = orders
+        .get_order(GetOrderRequest {
+            id: uuid::Uuid::new_v4().to_string(),
+        })
+        .await
+        .expect_err("no answer before the service is set up");
+    assert_eq!(early.code(), tonic::Code::Unavailable, "{early:?}");
 
     postgres = tokio::task::spawn_blocking(move || {
         postgres.restart().expect("PostgreSQL starts");

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use orderflow_devstack::TestEnv;
-use orderflow_system_tests::{TestSystem, fresh_config, health_status, until};
+use orderflow_system_tests::{TestSystem, fresh_orders_config, health_status, until};
 use sea_orm::Database;
 use sea_orm_migration::MigratorTrait;
 use tokio_util::sync::CancellationToken;
@@ -14,10 +14,10 @@ use tonic_health::pb::health_check_response::ServingStatus;
 #[tokio::test]
 async fn two_replicas_started_at_once_on_an_empty_database_both_come_up_and_migrate_once() {
     let env = TestEnv::from_env();
-    let first = fresh_config(&env, "orders", env.kafka_brokers()).await;
+    let first = fresh_orders_config(&env, env.kafka_brokers()).await;
     // The same database, topics and group: a second replica of the first.
     let second = first.clone();
-    let database_url = first.database_url.clone();
+    let database_url = first.host.database_url.clone();
 
     let (first, second) = tokio::join!(orders::App::build(first), orders::App::build(second));
     let (first, second) = (

@@ -47,6 +47,11 @@ impl Recheck {
     fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
     }
+
+    /// The flag [`Recheck::ready`] sets, for the API's gate.
+    pub(crate) fn ready_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.ready)
+    }
 }
 
 /// What one round of checks saw.

@@ -1,6 +1,14 @@
-//! A service of this system: a gRPC API over its own database, beside its
-//! messaging pipeline (topics, outbox relay, inbox consumer, retention).
-//! Orders and payments differ only in their API, migrations and handler.
+//! Hosts a service of this system: a gRPC API over its own database, beside
+//! its messaging pipeline (the topics it declares, outbox relay, inbox
+//! consumers, retention), with `/metrics` and health that follows its
+//! database and broker ([`health`]). Orders and payments differ only in
+//! their API, migrations, topics and handlers.
+
+pub mod config;
+mod gate;
+pub mod health;
+
+pub use config::HostConfig;
 
 use std::net::SocketAddr;
 
@@ -15,14 +23,11 @@ use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    ServiceConfig,
-    backoff::Backoff,
-    consumer::{Handler, InboxConsumer},
-    database,
-    health::{self, Recheck},
-    pipeline::Pipeline,
+use orderflow_messaging::{
+    MessagingConfig, Topics, backoff::Backoff, database, pipeline::Pipeline,
 };
+
+use crate::health::Recheck;
 
 /// Applies a service's migrations (under the migration lock).
 type Migrate = for<'a> fn(&'a DatabaseConnection) -> BoxFuture<'a, anyhow::Result<()>>;
@@ -36,7 +41,8 @@ fn migrate<M: MigratorTrait + 'static>(
 /// A service with its listeners bound; its database is connected and
 /// migrated once it runs, whenever the database answers.
 pub struct Host {
-    config: ServiceConfig,
+    config: HostConfig,
+    messaging: MessagingConfig,
     db: DatabaseConnection,
     migrate: Migrate,
     listener: TcpListener,
@@ -48,7 +54,10 @@ impl Host {
     /// Binds the gRPC and metrics listeners and sets up a database pool that
     /// connects lazily: the service starts while its database is down.
     /// `M`'s migrations are applied when it runs.
-    pub async fn build<M: MigratorTrait + 'static>(config: ServiceConfig) -> anyhow::Result<Self> {
+    pub async fn build<M: MigratorTrait + 'static>(
+        config: HostConfig,
+        messaging: MessagingConfig,
+    ) -> anyhow::Result<Self> {
         let db = database::pool(&config.database_url, config.database_max_connections).await?;
         let listener = TcpListener::bind(config.grpc_addr)
             .await
@@ -57,6 +66,7 @@ impl Host {
         let metrics = MetricsListener::bind(config.metrics_addr).await?;
         Ok(Self {
             config,
+            messaging,
             db,
             migrate: migrate::<M>,
             listener,
@@ -78,29 +88,27 @@ impl Host {
         &self.db
     }
 
-    pub fn config(&self) -> &ServiceConfig {
+    pub fn config(&self) -> &HostConfig {
         &self.config
     }
 
     /// Serves `api` (reflection over `descriptors`, health checking) at
-    /// once, and consumes `topic` with `handler` until `shutdown`. Beside
-    /// the server it migrates the database (retrying while it is down),
-    /// creates the topics, then runs the pipeline. Health says SERVING only
-    /// once that is done and while both the database and the broker answer
-    /// ([`health::monitor`]). When the server or the pipeline fails, the
-    /// other stops too.
-    pub async fn run<S, H>(
+    /// once, and runs the messaging pipeline of `topics` until `shutdown`.
+    /// Beside the server it migrates the database (retrying while it is
+    /// down), creates the topics, then runs the relay and one consumer per
+    /// consumed topic. Health says SERVING only once that is done and while
+    /// both the database and the broker answer ([`health::monitor`]). When
+    /// the server or the pipeline fails, the other stops too.
+    pub async fn run<S>(
         self,
         descriptors: &'static [u8],
         api: S,
-        topic: String,
-        handler: H,
+        topics: Topics,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()>
     where
         S: GrpcService,
         S::Future: Send + 'static,
-        H: Handler,
     {
         let config = self.config;
         let (health, health_service) = grpc::health();
@@ -108,16 +116,10 @@ impl Host {
         let recheck = Recheck::default();
         let pipeline = Pipeline {
             db: self.db.clone(),
-            config: config.messaging.clone(),
-            topics: vec![config.payment_requested_topic, config.payment_result_topic],
-            consumer: InboxConsumer {
-                db: self.db.clone(),
-                config: config.messaging.clone(),
-                topic,
-                group: config.consumer_group,
-                handler,
-            },
+            config: self.messaging.clone(),
+            topics,
         };
+        let api = gate::Gated::new(api, recheck.ready_flag());
         let stop = shutdown.child_token();
         let server = async {
             let result = grpc::serve(
@@ -134,7 +136,7 @@ impl Host {
         let monitor = async {
             let result = health::monitor(
                 self.db.clone(),
-                &config.messaging.brokers,
+                &self.messaging.brokers,
                 config.health_interval,
                 recheck.clone(),
                 |seen| health.set::<S>(seen.serving()),
