@@ -4,29 +4,29 @@ use std::time::Duration;
 
 use orderflow_host::HostConfig;
 use orderflow_messaging::MessagingConfig;
-use orderflow_runtime::env;
-
-orderflow_runtime::env_names! {
-    /// The variables only orders reads, beside [`HostConfig`]'s and
-    /// [`MessagingConfig`]'s.
-    pub mod vars {
-        PAYMENT_REQUESTED_TOPIC,
-        PAYMENT_RESULT_TOPIC,
-        CONSUMER_GROUP,
-        IDEMPOTENCY_RETENTION_SECS,
-        WATCH_MAX_SECS,
-    }
-}
+use orderflow_runtime::{env, telemetry::TelemetryConfig};
 
 /// The topics orders uses.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default)]
 pub struct Topics {
     /// `PAYMENT_REQUESTED_TOPIC` (default `payments.requested`): orders
     /// publishes payment requests there.
+    #[serde(rename = "PAYMENT_REQUESTED_TOPIC")]
     pub payment_requested: String,
     /// `PAYMENT_RESULT_TOPIC` (default `payments.results`): orders consumes
     /// payment results there.
+    #[serde(rename = "PAYMENT_RESULT_TOPIC")]
     pub payment_results: String,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Self {
+            payment_requested: "payments.requested".into(),
+            payment_results: "payments.results".into(),
+        }
+    }
 }
 
 /// What orders runs with. It listens on 50051, serves metrics on 9464 and
@@ -35,6 +35,7 @@ pub struct Topics {
 pub struct Config {
     pub host: HostConfig,
     pub messaging: MessagingConfig,
+    pub telemetry: TelemetryConfig,
     pub topics: Topics,
     /// `CONSUMER_GROUP` (default `orders`).
     pub consumer_group: String,
@@ -48,36 +49,55 @@ pub struct Config {
 /// The default of `WATCH_MAX_SECS`.
 pub const WATCH_MAX_LIFETIME: Duration = Duration::from_secs(300);
 
-/// Reads the orders service's configuration.
+/// Orders' own variables besides its topics.
+#[derive(Debug, serde::Deserialize)]
+#[serde(default)]
+struct Own {
+    #[serde(rename = "CONSUMER_GROUP")]
+    consumer_group: String,
+    #[serde(rename = "IDEMPOTENCY_RETENTION_SECS", deserialize_with = "env::secs")]
+    idempotency_retention: Duration,
+    #[serde(rename = "WATCH_MAX_SECS", deserialize_with = "env::secs")]
+    watch_max_lifetime: Duration,
+}
+
+impl Default for Own {
+    fn default() -> Self {
+        Self {
+            consumer_group: "orders".into(),
+            idempotency_retention: Duration::from_secs(86_400),
+            watch_max_lifetime: WATCH_MAX_LIFETIME,
+        }
+    }
+}
+
+/// Reads the orders service's configuration from the environment, once;
+/// a malformed or unknown value is an error naming its variable.
 pub fn from_env() -> anyhow::Result<Config> {
-    let watch_max_lifetime = env::secs_or(vars::WATCH_MAX_SECS, WATCH_MAX_LIFETIME)?;
+    let own: Own = env::load(&[])?;
     anyhow::ensure!(
-        !watch_max_lifetime.is_zero(),
+        !own.watch_max_lifetime.is_zero(),
         "WATCH_MAX_SECS must be above 0"
     );
     Ok(Config {
         host: HostConfig::from_env(50051, 9464)?,
         messaging: MessagingConfig::from_env()?,
-        topics: Topics {
-            payment_requested: env::string_or(vars::PAYMENT_REQUESTED_TOPIC, "payments.requested"),
-            payment_results: env::string_or(vars::PAYMENT_RESULT_TOPIC, "payments.results"),
-        },
-        consumer_group: env::string_or(vars::CONSUMER_GROUP, "orders"),
-        idempotency_retention: env::secs_or(
-            vars::IDEMPOTENCY_RETENTION_SECS,
-            Duration::from_secs(86_400),
-        )?,
-        watch_max_lifetime,
+        telemetry: TelemetryConfig::from_env()?,
+        topics: env::load(&[])?,
+        consumer_group: own.consumer_group,
+        idempotency_retention: own.idempotency_retention,
+        watch_max_lifetime: own.watch_max_lifetime,
     })
 }
 
-/// Every variable the orders binary reads: its [`Config`] and telemetry.
+/// Every variable the orders binary reads: its [`Config`], telemetry included.
 pub fn env_vars() -> Vec<&'static str> {
     [
-        orderflow_host::config::vars::ALL,
-        orderflow_messaging::config::vars::ALL,
-        vars::ALL,
-        orderflow_runtime::telemetry::vars::ALL,
+        env::names::<HostConfig>(),
+        env::names::<MessagingConfig>(),
+        env::names::<Topics>(),
+        env::names::<Own>(),
+        env::names::<TelemetryConfig>(),
     ]
     .concat()
 }

@@ -33,6 +33,7 @@ impl App {
         let Config {
             host,
             mut messaging,
+            telemetry: _,
             topics,
             consumer_group,
             idempotency_retention,

@@ -4,29 +4,29 @@ use std::time::Duration;
 
 use orderflow_host::HostConfig;
 use orderflow_messaging::MessagingConfig;
-use orderflow_runtime::{crash::CrashPoints, env};
-
-orderflow_runtime::env_names! {
-    /// The variables only payments reads, beside [`HostConfig`]'s and
-    /// [`MessagingConfig`]'s.
-    pub mod vars {
-        PAYMENT_REQUESTED_TOPIC,
-        PAYMENT_RESULT_TOPIC,
-        CONSUMER_GROUP,
-        IDEMPOTENCY_RETENTION_SECS,
-        CRASH_POINTS,
-    }
-}
+use orderflow_runtime::{crash::CrashPoints, env, telemetry::TelemetryConfig};
 
 /// The topics payments uses.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default)]
 pub struct Topics {
     /// `PAYMENT_REQUESTED_TOPIC` (default `payments.requested`): payments
     /// consumes payment requests there.
+    #[serde(rename = "PAYMENT_REQUESTED_TOPIC")]
     pub payment_requested: String,
     /// `PAYMENT_RESULT_TOPIC` (default `payments.results`): payments
     /// publishes payment results there.
+    #[serde(rename = "PAYMENT_RESULT_TOPIC")]
     pub payment_results: String,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Self {
+            payment_requested: "payments.requested".into(),
+            payment_results: "payments.results".into(),
+        }
+    }
 }
 
 /// What payments runs with. It listens on 50052, serves metrics on 9465
@@ -35,6 +35,7 @@ pub struct Topics {
 pub struct Config {
     pub host: HostConfig,
     pub messaging: MessagingConfig,
+    pub telemetry: TelemetryConfig,
     pub topics: Topics,
     /// `CONSUMER_GROUP` (default `payments`).
     pub consumer_group: String,
@@ -44,31 +45,59 @@ pub struct Config {
     pub crash_points: CrashPoints,
 }
 
-/// Reads the payments service's configuration.
+/// Payments' own variables besides its topics.
+#[derive(Debug, serde::Deserialize)]
+#[serde(default)]
+struct Own {
+    #[serde(rename = "CONSUMER_GROUP")]
+    consumer_group: String,
+    #[serde(rename = "IDEMPOTENCY_RETENTION_SECS", deserialize_with = "env::secs")]
+    idempotency_retention: Duration,
+    #[serde(rename = "CRASH_POINTS", deserialize_with = "crash_points")]
+    crash_points: CrashPoints,
+}
+
+impl Default for Own {
+    fn default() -> Self {
+        Self {
+            consumer_group: "payments".into(),
+            idempotency_retention: Duration::from_secs(86_400),
+            crash_points: CrashPoints::default(),
+        }
+    }
+}
+
+/// `CRASH_POINTS`, parsed as [`CrashPoints::parse`] reads it.
+fn crash_points<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<CrashPoints, D::Error> {
+    let spec = <String as serde::Deserialize>::deserialize(deserializer)?;
+    CrashPoints::parse(&spec).map_err(|error| serde::de::Error::custom(format!("{error:#}")))
+}
+
+/// Reads the payments service's configuration from the environment, once;
+/// a malformed or unknown value is an error naming its variable.
 pub fn from_env() -> anyhow::Result<Config> {
+    let own: Own = env::load(&[])?;
     Ok(Config {
         host: HostConfig::from_env(50052, 9465)?,
         messaging: MessagingConfig::from_env()?,
-        topics: Topics {
-            payment_requested: env::string_or(vars::PAYMENT_REQUESTED_TOPIC, "payments.requested"),
-            payment_results: env::string_or(vars::PAYMENT_RESULT_TOPIC, "payments.results"),
-        },
-        consumer_group: env::string_or(vars::CONSUMER_GROUP, "payments"),
-        idempotency_retention: env::secs_or(
-            vars::IDEMPOTENCY_RETENTION_SECS,
-            Duration::from_secs(86_400),
-        )?,
-        crash_points: CrashPoints::parse(&env::string_or(vars::CRASH_POINTS, ""))?,
+        telemetry: TelemetryConfig::from_env()?,
+        topics: env::load(&[])?,
+        consumer_group: own.consumer_group,
+        idempotency_retention: own.idempotency_retention,
+        crash_points: own.crash_points,
     })
 }
 
-/// Every variable the payments binary reads: its [`Config`] and telemetry.
+/// Every variable the payments binary reads: its [`Config`], telemetry included.
 pub fn env_vars() -> Vec<&'static str> {
     [
-        orderflow_host::config::vars::ALL,
-        orderflow_messaging::config::vars::ALL,
-        vars::ALL,
-        orderflow_runtime::telemetry::vars::ALL,
+        env::names::<HostConfig>(),
+        env::names::<MessagingConfig>(),
+        env::names::<Topics>(),
+        env::names::<Own>(),
+        env::names::<TelemetryConfig>(),
     ]
     .concat()
 }

@@ -10,8 +10,9 @@ async fn main() -> anyhow::Result<()> {
         let config = config::from_env().context("reading configuration")?;
         return probe::grpc(config.host.grpc_addr).await;
     }
-    let _telemetry = telemetry::init("payments", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
+    let _telemetry =
+        telemetry::init_with("payments", env!("CARGO_PKG_VERSION"), &config.telemetry)?;
     let app = App::build(config)
         .await
         .context("starting the payments service")?;

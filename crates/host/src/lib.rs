@@ -58,7 +58,11 @@ impl Host {
         config: HostConfig,
         messaging: MessagingConfig,
     ) -> anyhow::Result<Self> {
-        let db = database::pool(&config.database_url, config.database_max_connections).await?;
+        let db = database::pool(
+            config.database_url.expose(),
+            config.database_max_connections,
+        )
+        .await?;
         let listener = TcpListener::bind(config.grpc_addr)
             .await
             .with_context(|| format!("binding {}", config.grpc_addr))?;

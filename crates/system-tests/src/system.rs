@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use orderflow_devstack::{TestEnv, unique_name};
-use orderflow_host::HostConfig;
+use orderflow_host::{HostConfig, config::DatabaseUrl};
 use orderflow_messaging::MessagingConfig;
 use orderflow_proto::{
     orders::v1::{
@@ -15,7 +15,7 @@ use orderflow_proto::{
         payments_service_client::PaymentsServiceClient,
     },
 };
-use orderflow_runtime::crash::CrashPoints;
+use orderflow_runtime::{crash::CrashPoints, telemetry::TelemetryConfig};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -89,7 +89,8 @@ impl TestSystem {
         let cluster = options.database_cluster.as_deref();
         let mut orders_config = fresh_orders_config(&env, &brokers).await;
         if let Some(cluster) = cluster {
-            orders_config.host.database_url = fresh_database(&env, Some(cluster), "orders").await;
+            orders_config.host.database_url =
+                DatabaseUrl::new(fresh_database(&env, Some(cluster), "orders").await);
         }
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
@@ -98,10 +99,11 @@ impl TestSystem {
         // Same topics and settings, its own database and group.
         let payments_config = payments::Config {
             host: HostConfig {
-                database_url: payments_url.clone(),
+                database_url: DatabaseUrl::new(payments_url.clone()),
                 ..orders_config.host.clone()
             },
             messaging: orders_config.messaging.clone(),
+            telemetry: TelemetryConfig::default(),
             topics: payments::config::Topics {
                 payment_requested: orders_config.topics.payment_requested.clone(),
                 payment_results: orders_config.topics.payment_results.clone(),
@@ -110,7 +112,7 @@ impl TestSystem {
             idempotency_retention: orders_config.idempotency_retention,
             crash_points: options.payments_crash_points,
         };
-        let orders_url = orders_config.host.database_url.clone();
+        let orders_url = orders_config.host.database_url.expose().to_owned();
         let requested_topic = orders_config.topics.payment_requested.clone();
         let result_topic = orders_config.topics.payment_results.clone();
         let orders_app = start_orders(orders_config).await;
@@ -297,11 +299,12 @@ pub async fn fresh_orders_config(env: &TestEnv, brokers: &str) -> orders::Config
         host: HostConfig {
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: fresh_database(env, None, "orders").await,
+            database_url: DatabaseUrl::new(fresh_database(env, None, "orders").await),
             database_max_connections: 10,
             health_interval: Duration::from_millis(500),
         },
         messaging,
+        telemetry: TelemetryConfig::default(),
         topics: orders::config::Topics {
             payment_requested: unique_name("payments.requested"),
             payment_results: unique_name("payments.results"),

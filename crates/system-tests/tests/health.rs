@@ -120,9 +120,11 @@ async fn a_service_started_while_its_database_is_down_serves_once_it_is_up() {
         .unwrap()
         .expect("a private PostgreSQL");
     let mut config = fresh_orders_config(&env, env.kafka_brokers()).await;
-    config.host.database_url = orderflow_devstack::ensure_database(&postgres.url(), "orders")
-        .await
-        .unwrap();
+    config.host.database_url = orderflow_host::config::DatabaseUrl::new(
+        orderflow_devstack::ensure_database(&postgres.url(), "orders")
+            .await
+            .unwrap(),
+    );
     postgres = tokio::task::spawn_blocking(move || {
         postgres.shut_down(Shutdown::Fast);
         postgres

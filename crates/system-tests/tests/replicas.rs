@@ -17,7 +17,7 @@ async fn two_replicas_started_at_once_on_an_empty_database_both_come_up_and_migr
     let first = fresh_orders_config(&env, env.kafka_brokers()).await;
     // The same database, topics and group: a second replica of the first.
     let second = first.clone();
-    let database_url = first.host.database_url.clone();
+    let database_url = first.host.database_url.expose().to_owned();
 
     let (first, second) = tokio::join!(orders::App::build(first), orders::App::build(second));
     let (first, second) = (
