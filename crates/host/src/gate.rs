@@ -1,29 +1,26 @@
 //! The service's API answers UNAVAILABLE until the service is set up (its
 //! database migrated, its topics created): the server binds at start, so a
 //! call may come before the tables exist. Health and reflection answer
-//! throughout.
+//! throughout. Once open, a call the API answers UNAVAILABLE (its database
+//! did not answer) makes the health monitor check at once.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    task::{Context, Poll},
-};
+use std::task::{Context, Poll};
 
 use futures::future::{BoxFuture, FutureExt};
 use tonic::{body::Body, server::NamedService};
+
+use crate::health::Recheck;
 
 /// `S` behind a gate that opens once, when the service is ready.
 #[derive(Clone)]
 pub struct Gated<S> {
     inner: S,
-    open: Arc<AtomicBool>,
+    recheck: Recheck,
 }
 
 impl<S> Gated<S> {
-    pub fn new(inner: S, open: Arc<AtomicBool>) -> Self {
-        Self { inner, open }
+    pub fn new(inner: S, recheck: Recheck) -> Self {
+        Self { inner, recheck }
     }
 }
 
@@ -49,8 +46,19 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        if self.open.load(Ordering::SeqCst) {
-            self.inner.call(request).boxed()
+        if self.recheck.is_ready() {
+            let recheck = self.recheck.clone();
+            self.inner
+                .call(request)
+                .map(move |response| {
+                    if let Ok(response) = &response
+                        && is_unavailable(response)
+                    {
+                        recheck.now();
+                    }
+                    response
+                })
+                .boxed()
         } else {
             let status = tonic::Status::unavailable(
                 "starting: the service is not ready yet (see grpc.health.v1)",
@@ -58,4 +66,13 @@ where
             futures::future::ready(Ok(status.into_http())).boxed()
         }
     }
+}
+
+/// Whether `response` is an error status UNAVAILABLE (sent in its headers,
+/// as a trailers-only answer).
+fn is_unavailable(response: &http::Response<Body>) -> bool {
+    response
+        .headers()
+        .get("grpc-status")
+        .is_some_and(|code| code.as_bytes() == b"14")
 }

@@ -44,13 +44,8 @@ impl Recheck {
         self.wake.notify_one();
     }
 
-    fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
-    }
-
-    /// The flag [`Recheck::ready`] sets, for the API's gate.
-    pub(crate) fn ready_flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.ready)
     }
 }
 

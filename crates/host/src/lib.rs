@@ -123,7 +123,7 @@ impl Host {
             config: self.messaging.clone(),
             topics,
         };
-        let api = gate::Gated::new(api, recheck.ready_flag());
+        let api = gate::Gated::new(api, recheck.clone());
         let stop = shutdown.child_token();
         let server = async {
             let result = grpc::serve(

@@ -177,3 +177,68 @@ async fn a_service_started_while_its_database_is_down_serves_once_it_is_up() {
         .await
         .unwrap();
 }
+
+/// A call the service answers UNAVAILABLE (its database is gone) makes it
+/// check its dependencies at once, not at the next tick (an hour here).
+#[tokio::test]
+async fn a_call_that_finds_the_database_gone_turns_health_to_not_serving_at_once() {
+    let env = TestEnv::from_env();
+    let postgres = tokio::task::spawn_blocking(Postgres::start_temporary)
+        .await
+        .unwrap()
+        .expect("a private PostgreSQL");
+    let mut config = fresh_orders_config(&env, env.kafka_brokers()).await;
+    config.host.database_url = orderflow_host::config::DatabaseUrl::new(
+        orderflow_devstack::ensure_database(&postgres.url(), "orders")
+            .await
+            .unwrap(),
+    );
+    config.host.health_interval = Duration::from_secs(3600);
+    let app = orders::App::build(config).await.unwrap();
+    let addr = app.grpc_addr();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let _serving = until(
+        "the service reports SERVING",
+        Duration::from_secs(60),
+        || health_status(addr),
+        |status| *status == Ok(ServingStatus::Serving),
+    )
+    .await;
+
+    let postgres = tokio::task::spawn_blocking(move || {
+        let mut postgres = postgres;
+        postgres.shut_down(Shutdown::Fast);
+        postgres
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        health_status(addr).await,
+        Ok(ServingStatus::Serving),
+        "no check has run since the database went"
+    );
+    let mut orders = OrdersServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    let refused = orders
+        .get_order(GetOrderRequest {
+            id: uuid::Uuid::new_v4().to_string(),
+        })
+        .await
+        .expect_err("no database, no order");
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    let _not_serving = until(
+        "the service reports NOT_SERVING after the failed call",
+        Duration::from_secs(15),
+        || health_status(addr),
+        |status| *status == Ok(ServingStatus::NotServing),
+    )
+    .await;
+
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || drop(postgres))
+        .await
+        .unwrap();
+}
