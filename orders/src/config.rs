@@ -2,56 +2,112 @@
 
 use std::time::Duration;
 
-use orderflow_messaging::ServiceConfig;
-use orderflow_runtime::env;
+use orderflow_host::HostConfig;
+use orderflow_messaging::MessagingConfig;
+use orderflow_runtime::{crash::CrashPoints, env, telemetry::TelemetryConfig};
 
-orderflow_runtime::env_names! {
-    /// The variables only orders reads, beside [`ServiceConfig`]'s.
-    pub mod vars { WATCH_MAX_SECS }
+/// The topics orders uses.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default)]
+pub struct Topics {
+    /// `PAYMENT_REQUESTED_TOPIC` (default `payments.requested`): orders
+    /// publishes payment requests there.
+    #[serde(rename = "PAYMENT_REQUESTED_TOPIC")]
+    pub payment_requested: String,
+    /// `PAYMENT_RESULT_TOPIC` (default `payments.results`): orders consumes
+    /// payment results there.
+    #[serde(rename = "PAYMENT_RESULT_TOPIC")]
+    pub payment_results: String,
 }
 
-/// What orders runs with: what every service has ([`ServiceConfig`];
-/// orders listens on 50051, serves metrics on 9464 and consumes in group `orders` by default), and
-/// its own settings.
+impl Default for Topics {
+    fn default() -> Self {
+        Self {
+            payment_requested: "payments.requested".into(),
+            payment_results: "payments.results".into(),
+        }
+    }
+}
+
+/// What orders runs with. It listens on 50051, serves metrics on 9464 and
+/// consumes in group `orders` by default.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub service: ServiceConfig,
+    pub host: HostConfig,
+    pub messaging: MessagingConfig,
+    pub telemetry: TelemetryConfig,
+    pub topics: Topics,
+    /// `CONSUMER_GROUP` (default `orders`).
+    pub consumer_group: String,
+    /// `IDEMPOTENCY_RETENTION_SECS` (default 1 day): how long idempotency
+    /// keys and their answers are kept; a key used again later is new.
+    pub idempotency_retention: Duration,
     /// `WATCH_MAX_SECS` (default 300): the longest one `WatchOrder` lasts.
     pub watch_max_lifetime: Duration,
+    /// `CRASH_POINTS`: fault injection for tests (the relay's and the
+    /// consumer's points); refused unless built with `crash-points`.
+    pub crash_points: CrashPoints,
 }
 
 /// The default of `WATCH_MAX_SECS`.
 pub const WATCH_MAX_LIFETIME: Duration = Duration::from_secs(300);
 
-impl From<ServiceConfig> for Config {
-    /// `service` with orders' own defaults.
-    fn from(service: ServiceConfig) -> Self {
+/// Orders' own variables besides its topics.
+#[derive(Debug, serde::Deserialize)]
+#[serde(default)]
+struct Own {
+    #[serde(rename = "CONSUMER_GROUP")]
+    consumer_group: String,
+    #[serde(rename = "IDEMPOTENCY_RETENTION_SECS", deserialize_with = "env::secs")]
+    idempotency_retention: Duration,
+    #[serde(rename = "WATCH_MAX_SECS", deserialize_with = "env::secs")]
+    watch_max_lifetime: Duration,
+    #[serde(
+        rename = "CRASH_POINTS",
+        deserialize_with = "orderflow_runtime::crash::deserialize"
+    )]
+    crash_points: CrashPoints,
+}
+
+impl Default for Own {
+    fn default() -> Self {
         Self {
-            service,
+            consumer_group: "orders".into(),
+            idempotency_retention: Duration::from_secs(86_400),
             watch_max_lifetime: WATCH_MAX_LIFETIME,
+            crash_points: CrashPoints::default(),
         }
     }
 }
 
-/// Reads the orders service's configuration.
+/// Reads the orders service's configuration from the environment, once;
+/// a malformed or unknown value is an error naming its variable.
 pub fn from_env() -> anyhow::Result<Config> {
-    let watch_max_lifetime = env::secs_or(vars::WATCH_MAX_SECS, WATCH_MAX_LIFETIME)?;
+    let own: Own = env::load(&[])?;
     anyhow::ensure!(
-        !watch_max_lifetime.is_zero(),
+        !own.watch_max_lifetime.is_zero(),
         "WATCH_MAX_SECS must be above 0"
     );
     Ok(Config {
-        service: ServiceConfig::from_env(50051, 9464, "orders")?,
-        watch_max_lifetime,
+        host: HostConfig::from_env(50051, 9464)?,
+        messaging: MessagingConfig::from_env()?,
+        telemetry: TelemetryConfig::from_env()?,
+        topics: env::load(&[])?,
+        consumer_group: own.consumer_group,
+        idempotency_retention: own.idempotency_retention,
+        watch_max_lifetime: own.watch_max_lifetime,
+        crash_points: own.crash_points,
     })
 }
 
-/// Every variable the orders binary reads: its [`Config`] and telemetry.
+/// Every variable the orders binary reads: its [`Config`], telemetry included.
 pub fn env_vars() -> Vec<&'static str> {
     [
-        orderflow_messaging::config::vars::ALL,
-        vars::ALL,
-        orderflow_runtime::telemetry::vars::ALL,
+        env::names::<HostConfig>(),
+        env::names::<MessagingConfig>(),
+        env::names::<Topics>(),
+        env::names::<Own>(),
+        env::names::<TelemetryConfig>(),
     ]
     .concat()
 }

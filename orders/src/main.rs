@@ -8,11 +8,11 @@ use orders::{App, config};
 async fn main() -> anyhow::Result<()> {
     if probe::requested() {
         let config = config::from_env().context("reading configuration")?;
-        return probe::grpc(config.service.grpc_addr).await;
+        return probe::grpc(config.host.grpc_addr).await;
     }
-    let _telemetry = telemetry::init("orders", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
-    orderflow_runtime::crash::install(config.service.crash_points.clone());
+    let _telemetry = telemetry::init_with("orders", env!("CARGO_PKG_VERSION"), &config.telemetry)?;
+    orderflow_runtime::crash::install(config.crash_points.clone());
     let app = App::build(config)
         .await
         .context("starting the orders service")?;

@@ -2,12 +2,14 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use orderflow_messaging::{retention::Retained, service::Host};
+use orderflow_host::Host;
+use orderflow_messaging::{Consume, Topics, retention::Retained};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Config,
     changes::OrderChanges,
+    config,
     db::migration::Migrator,
     grpc::{OrdersApi, OrdersServiceServer},
     ordering::Ordering,
@@ -18,24 +20,35 @@ use crate::{
 /// The orders service, ready to run.
 pub struct App {
     host: Host,
+    topics: config::Topics,
+    consumer_group: String,
     watch_max_lifetime: Duration,
 }
 
 impl App {
-    /// Connects to and migrates the database, and binds the gRPC listener.
-    /// The retention sweep also removes idempotency keys past their period.
-    pub async fn build(config: impl Into<Config>) -> anyhow::Result<Self> {
+    /// Binds the gRPC and metrics listeners; the database is migrated once
+    /// the app runs. The retention sweep also removes idempotency keys past
+    /// their period.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
         let Config {
-            service: mut config,
+            host,
+            mut messaging,
+            telemetry: _,
+            crash_points: _,
+            topics,
+            consumer_group,
+            idempotency_retention,
             watch_max_lifetime,
-        } = config.into();
-        config.messaging.retained.push(Retained {
+        } = config;
+        messaging.retained.push(Retained {
             table: orderflow_idempotency::TABLE,
             column: orderflow_idempotency::CREATED_AT,
-            period: config.idempotency_retention,
+            period: idempotency_retention,
         });
         Ok(Self {
-            host: Host::build::<Migrator>(config).await?,
+            host: Host::build::<Migrator>(host, messaging).await?,
+            topics,
+            consumer_group,
             watch_max_lifetime,
         })
     }
@@ -50,16 +63,16 @@ impl App {
         self.host.metrics_addr()
     }
 
-    /// Serves the orders API and applies payment results until `shutdown`.
-    /// Watches end at `shutdown`, so that the server can stop.
+    /// Serves the orders API, publishes payment requests and applies
+    /// payment results until `shutdown`. Watches end at `shutdown`, so that
+    /// the server can stop.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let config = self.host.config().clone();
         let db = self.host.db().clone();
         let watches = shutdown.child_token();
         let api = OrdersApi {
             ordering: Ordering {
                 db: db.clone(),
-                payment_requested_topic: config.payment_requested_topic,
+                payment_requested_topic: self.topics.payment_requested.clone(),
             },
             watching: Watching {
                 changes: OrderChanges::start(db.clone(), watches.clone()),
@@ -68,12 +81,19 @@ impl App {
                 shutdown: watches,
             },
         };
+        let topics = Topics {
+            produces: vec![self.topics.payment_requested],
+            consumes: vec![Consume::new(
+                self.topics.payment_results,
+                self.consumer_group,
+                PaymentResults,
+            )],
+        };
         self.host
             .run(
                 orderflow_proto::orders::v1::FILE_DESCRIPTOR_SET,
                 OrdersServiceServer::new(api),
-                config.payment_result_topic,
-                PaymentResults,
+                topics,
                 shutdown,
             )
             .await

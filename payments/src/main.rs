@@ -8,10 +8,11 @@ use payments::{App, config};
 async fn main() -> anyhow::Result<()> {
     if probe::requested() {
         let config = config::from_env().context("reading configuration")?;
-        return probe::grpc(config.grpc_addr).await;
+        return probe::grpc(config.host.grpc_addr).await;
     }
-    let _telemetry = telemetry::init("payments", env!("CARGO_PKG_VERSION"))?;
     let config = config::from_env().context("reading configuration")?;
+    let _telemetry =
+        telemetry::init_with("payments", env!("CARGO_PKG_VERSION"), &config.telemetry)?;
     orderflow_runtime::crash::install(config.crash_points.clone());
     let app = App::build(config)
         .await

@@ -3,35 +3,59 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use backon::Retryable;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm_migration::MigratorTrait;
 
-use crate::{
-    failure::{self, Class},
-    retry,
-};
+use crate::failure::{self, Class};
 
-/// Connects to `url`, retrying for up to `patience` (a database that starts
-/// beside the service may not accept connections yet).
-pub async fn connect(
-    url: &str,
-    max_connections: u32,
-    patience: Duration,
-) -> anyhow::Result<DatabaseConnection> {
+/// A pool for `url` that connects lazily: nothing is dialled here, so a
+/// service starts (and reports NOT_SERVING) while its database is down, and
+/// each use connects when it can. Fails only on a malformed URL.
+pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(max_connections)
-        .min_connections(1)
+        .connect_lazy(true)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    (|| Database::connect(options.clone()))
-        .retry(retry::policy().with_total_delay(Some(patience)))
-        .notify(|error, wait| {
-            tracing::warn!(%error, retry_in = ?wait, "database not reachable yet; retrying");
-        })
+    Database::connect(options)
         .await
-        .context("connecting to the database")
+        .context("configuring the database pool (is DATABASE_URL a PostgreSQL URL?)")
+}
+
+/// The key of the session-level advisory lock that serializes migrations.
+/// Advisory locks belong to one database, so each service's database has
+/// its own, and replicas of one service take turns.
+pub const MIGRATION_LOCK: i64 = 0x6f72_6465_7266_6c77; // "orderflw"
+
+/// Applies `M`'s pending migrations while holding [`MIGRATION_LOCK`] on a
+/// connection of its own (outside the pool, so a pool of one connection
+/// cannot deadlock). Replicas started at once wait for each other; the
+/// first applies the migrations, the others then find nothing pending.
+pub async fn migrate<M: MigratorTrait>(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let options = db.get_postgres_connection_pool().connect_options();
+    let mut lock = options
+        .connect()
+        .await
+        .context("connecting for the migration lock")?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut lock)
+        .await
+        .context("taking the migration lock")?;
+    let migrated = M::up(db, None).await.context("migrating the database");
+    // Closing the session releases the lock too; unlocking first says so.
+    let unlocked = sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut lock)
+        .await;
+    if let Err(error) = unlocked {
+        tracing::warn!(%error, "releasing the migration lock failed; closing its session");
+    }
+    lock.close().await.ok();
+    migrated
 }
 
 /// True when `error` comes from the database being unreachable or busy (so

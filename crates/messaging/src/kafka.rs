@@ -115,7 +115,8 @@ pub fn discard_producer(producer: FutureProducer) {
     drop(tokio::task::spawn_blocking(move || drop(producer)));
 }
 
-/// Creates each topic (and its `.dlq`) that does not exist yet.
+/// Creates each topic (and its `.dlq`) that does not exist yet, with the
+/// configured partitions and replication factor.
 pub async fn ensure_topics(config: &MessagingConfig, topics: &[&str]) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
@@ -127,7 +128,13 @@ pub async fn ensure_topics(config: &MessagingConfig, topics: &[&str]) -> anyhow:
         .collect();
     let new_topics: Vec<NewTopic> = names
         .iter()
-        .map(|name| NewTopic::new(name, config.partitions, TopicReplication::Fixed(1)))
+        .map(|name| {
+            NewTopic::new(
+                name,
+                config.partitions,
+                TopicReplication::Fixed(config.replication_factor),
+            )
+        })
         .collect();
     let options = AdminOptions::new()
         .request_timeout(Some(Duration::from_secs(10)))

@@ -12,7 +12,10 @@
 //!   the dead-letter topic); [`retry`]: the one retry policy (`backon`,
 //!   exponential with jitter).
 //! - [`retention`]: old published outbox rows and inbox rows are deleted.
-//! - [`service`]: a service's gRPC server beside its pipeline, one way for all.
+//! - [`pipeline`]: the topics a service declares (what it produces to, what
+//!   it consumes with which handler), its relay, consumers and retention.
+//!
+//! It knows no business: no topic, event or service is named here.
 //!
 //! Records carry the event id, type, content type and W3C trace context in
 //! their headers ([`headers`]).
@@ -31,6 +34,6 @@ pub mod pipeline;
 pub mod relay;
 pub mod retention;
 pub mod retry;
-pub mod service;
 
-pub use config::{MessagingConfig, ServiceConfig};
+pub use config::MessagingConfig;
+pub use pipeline::{Consume, Topics};

@@ -1,9 +1,12 @@
-//! Everything a service runs beside its gRPC server: its topics, its outbox
-//! relay, its inbox consumer and the retention sweep.
+//! Everything a service runs beside its gRPC server: the topics it declares,
+//! its outbox relay, one inbox consumer per topic it consumes, and the
+//! retention sweep. The pipeline knows no topic by name: the service lists
+//! them ([`Topics`]).
 
 use std::future::Future;
 
 use backon::Retryable;
+use futures::future::{BoxFuture, join_all};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -15,26 +18,90 @@ use crate::{
     retention, retry,
 };
 
-/// A service's messaging side.
-pub struct Pipeline<H> {
-    pub db: DatabaseConnection,
-    pub config: MessagingConfig,
-    /// Topics to create at start-up (each with its `.dlq`).
-    pub topics: Vec<String>,
-    pub consumer: InboxConsumer<H>,
+/// The topics a service declares: those it produces to (through its outbox)
+/// and those it consumes, each with its handler. All of them, each with its
+/// `.dlq`, are created at start-up.
+#[derive(Default)]
+pub struct Topics {
+    pub produces: Vec<String>,
+    pub consumes: Vec<Consume>,
 }
 
-impl<H: Handler> Pipeline<H> {
+impl Topics {
+    /// Every topic named, once each, in the order given.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let all = self
+            .produces
+            .iter()
+            .chain(self.consumes.iter().map(|consume| &consume.topic));
+        for name in all {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+}
+
+/// Runs one inbox consumer until shutdown.
+type ConsumerTask = Box<
+    dyn FnOnce(
+            DatabaseConnection,
+            MessagingConfig,
+            CancellationToken,
+        ) -> BoxFuture<'static, anyhow::Result<()>>
+        + Send,
+>;
+
+/// One consumed topic: its consumer group and the handler of its events.
+pub struct Consume {
+    pub topic: String,
+    pub group: String,
+    task: ConsumerTask,
+}
+
+impl Consume {
+    /// Consumes `topic` in `group`, applying each event with `handler`
+    /// through the inbox.
+    pub fn new<H: Handler>(topic: impl Into<String>, group: impl Into<String>, handler: H) -> Self {
+        let (topic, group) = (topic.into(), group.into());
+        let task: ConsumerTask = {
+            let (topic, group) = (topic.clone(), group.clone());
+            Box::new(move |db, config, shutdown| {
+                let consumer = InboxConsumer {
+                    db,
+                    config,
+                    topic,
+                    group,
+                    handler,
+                };
+                Box::pin(consumer.run(shutdown))
+            })
+        };
+        Self { topic, group, task }
+    }
+}
+
+/// A service's messaging side.
+pub struct Pipeline {
+    pub db: DatabaseConnection,
+    pub config: MessagingConfig,
+    pub topics: Topics,
+}
+
+impl Pipeline {
     /// Creates the topics (retrying while the broker is unreachable), then
-    /// awaits `ready` and runs the relay, consumer, backlog sampling and
-    /// retention sweep until
-    /// `shutdown`.
+    /// awaits `ready` and runs the relay, the consumers, backlog sampling
+    /// and the retention sweep until `shutdown`. When a consumer fails, the
+    /// rest stop too and its error is returned.
     pub async fn run(
         self,
         ready: impl Future<Output = ()> + Send,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        let names = self.topics.names();
+        let topics: Vec<&str> = names.iter().map(String::as_str).collect();
         let create = (|| kafka::ensure_topics(&self.config, &topics))
             .retry(retry::policy())
             .notify(|error, wait| {
@@ -48,17 +115,38 @@ impl<H: Handler> Pipeline<H> {
         let relay = Relay::new(self.db.clone(), self.config.clone())?;
         // When one part fails, the others stop too, and the service reports it.
         let stop = shutdown.child_token();
-        let consume = async {
-            let result = self.consumer.run(stop.clone()).await;
-            stop.cancel();
-            result
-        };
+        let consumers = self.topics.consumes.into_iter().map(|consume| {
+            let run = (consume.task)(self.db.clone(), self.config.clone(), stop.clone());
+            let stop = stop.clone();
+            async move {
+                let result = run.await;
+                stop.cancel();
+                result
+            }
+        });
         let (_, consumed, _, _) = tokio::join!(
             relay.run(stop.clone()),
-            consume,
+            join_all(consumers),
             crate::metrics::sample_backlog(self.db.clone(), stop.clone()),
             retention::run(self.db, self.config, stop.clone()),
         );
         consumed
+            .into_iter()
+            .collect::<anyhow::Result<Vec<()>>>()
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_declared_topic_is_named_once() {
+        let topics = Topics {
+            produces: vec!["a".into(), "b".into(), "a".into()],
+            consumes: Vec::new(),
+        };
+        assert_eq!(topics.names(), ["a", "b"]);
     }
 }

@@ -162,6 +162,15 @@ impl CrashPoints {
     }
 }
 
+/// `CRASH_POINTS` in a serde config section, parsed as [`CrashPoints::parse`]
+/// reads it: `#[serde(deserialize_with = "orderflow_runtime::crash::deserialize")]`.
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<CrashPoints, D::Error> {
+    let spec = <String as serde::Deserialize>::deserialize(deserializer)?;
+    CrashPoints::parse(&spec).map_err(|error| serde::de::Error::custom(format!("{error:#}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 use anyhow::Context;
 use opentelemetry::{KeyValue, trace::TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::{
     Resource,
     propagation::{BaggagePropagator, TraceContextPropagator},
@@ -18,8 +19,8 @@ use tracing_subscriber::{
 };
 
 crate::env_names! {
-    /// What [`init`] reads: the log filter and the OTLP collector (every
-    /// binary reads these besides its own `Config`).
+    /// What [`init`] reads ([`TelemetryConfig`]'s variables), for the
+    /// gateway's list until it lists [`crate::env::names`] too.
     pub mod vars { RUST_LOG, LOG_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT }
 }
 
@@ -46,28 +47,80 @@ impl Drop for Guard {
 }
 
 /// How log lines look.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {
     /// One line per event for people (the default).
+    #[default]
     Human,
     /// One JSON object per line, with the fields of the spans it is in.
     Json,
 }
 
-impl LogFormat {
-    /// `LOG_FORMAT`: `json`, or anything else for human-readable.
-    fn from_env() -> Self {
-        match std::env::var(vars::LOG_FORMAT) {
-            Ok(value) if value.eq_ignore_ascii_case("json") => Self::Json,
-            _ => Self::Human,
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    /// `human` or `json` (any case); anything else is refused.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "human" => Ok(Self::Human),
+            "json" => Ok(Self::Json),
+            _ => Err("expected human or json".into()),
         }
     }
 }
 
-/// Installs the global subscriber for `service` at `version` (filter from
-/// `RUST_LOG`, default `info`; format from `LOG_FORMAT`) and the W3C
-/// trace-context and baggage propagators.
+/// What [`init`] is configured with: a section of each binary's config.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default)]
+pub struct TelemetryConfig {
+    /// `RUST_LOG` (default `info`): what is logged, as an `EnvFilter`
+    /// directive; a malformed one is refused at start.
+    #[serde(rename = "RUST_LOG")]
+    pub log_filter: String,
+    /// `LOG_FORMAT`: `human` (default) or `json`.
+    #[serde(rename = "LOG_FORMAT", deserialize_with = "crate::env::parsed")]
+    pub log_format: LogFormat,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans and metrics are pushed
+    /// (OTLP/gRPC); unset, nothing is exported.
+    #[serde(rename = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            log_filter: "info".into(),
+            log_format: LogFormat::Human,
+            otlp_endpoint: None,
+        }
+    }
+}
+
+impl TelemetryConfig {
+    /// Loads the section from the environment (see [`crate::env::load`]).
+    pub fn from_env() -> anyhow::Result<Self> {
+        crate::env::load(&[])
+    }
+
+    fn filter(&self) -> anyhow::Result<EnvFilter> {
+        EnvFilter::try_new(&self.log_filter)
+            .with_context(|| format!("RUST_LOG={:?} is not a valid filter", self.log_filter))
+    }
+}
+
+/// Loads [`TelemetryConfig`] from the environment, then [`init_with`] it.
 pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guard> {
+    init_with(service, version, &TelemetryConfig::from_env()?)
+}
+
+/// Installs the global subscriber for `service` at `version` (filter,
+/// format and exporter from `config`) and the W3C trace-context and baggage
+/// propagators.
+pub fn init_with(
+    service: &'static str,
+    version: &'static str,
+    config: &TelemetryConfig,
+) -> anyhow::Result<Guard> {
     opentelemetry::global::set_text_map_propagator(
         opentelemetry::propagation::TextMapCompositePropagator::new(vec![
             Box::new(TraceContextPropagator::new()),
@@ -76,8 +129,8 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
     );
     // `RUST_LOG` says what is logged; spans are exported from `info` up
     // whatever it says, so a quiet log still gives whole traces.
-    let filter = EnvFilter::try_from_env(vars::RUST_LOG).unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = match LogFormat::from_env() {
+    let filter = config.filter()?;
+    let fmt = match config.log_format {
         LogFormat::Human => tracing_subscriber::fmt::layer()
             .with_target(true)
             .with_filter(filter)
@@ -90,8 +143,9 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
             .with_filter(filter)
             .boxed(),
     };
-    let endpoint = std::env::var(vars::OTEL_EXPORTER_OTLP_ENDPOINT)
-        .ok()
+    let endpoint = config
+        .otlp_endpoint
+        .clone()
         .filter(|value| !value.is_empty());
     let resource = Resource::builder()
         .with_service_name(service)
@@ -99,9 +153,10 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
         .build();
     let meters = crate::metrics::install(resource.clone(), endpoint.is_some())?;
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
-    if endpoint.is_some() {
+    if let Some(endpoint) = &endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint.clone())
             .build()
             .context("building the OTLP span exporter")?;
         builder = builder.with_batch_exporter(exporter);
@@ -125,4 +180,31 @@ pub fn init(service: &'static str, version: &'static str) -> anyhow::Result<Guar
         provider: Some(provider),
         meters: Some(meters),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listed_variables_are_the_configs_fields() {
+        assert_eq!(crate::env::names::<TelemetryConfig>(), vars::ALL);
+    }
+
+    #[test]
+    fn a_log_format_is_human_or_json_and_nothing_else() {
+        assert_eq!("JSON".parse(), Ok(LogFormat::Json));
+        assert_eq!("human".parse(), Ok(LogFormat::Human));
+        assert!("xml".parse::<LogFormat>().is_err());
+    }
+
+    #[test]
+    fn a_malformed_log_filter_is_refused_with_its_variable() {
+        let config = TelemetryConfig {
+            log_filter: "info,[".into(),
+            ..TelemetryConfig::default()
+        };
+        let error = format!("{:#}", config.filter().unwrap_err());
+        assert!(error.contains("RUST_LOG"), "{error}");
+    }
 }

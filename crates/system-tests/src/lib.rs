@@ -25,5 +25,5 @@ pub use kafka::{
 pub use process_system::{ProcessSystem, Setup};
 pub use processes::{Binary, ServiceProcess};
 pub use stream::{OrderStream, StreamOutcome};
-pub use system::{Options, TestSystem, fresh_config, health_status};
+pub use system::{Options, TestSystem, fresh_orders_config, fresh_payments_config, health_status};
 pub use wait::{eventually, until, until_in_inbox, until_serving};

@@ -3,7 +3,8 @@
 use std::{net::SocketAddr, time::Duration};
 
 use orderflow_devstack::{TestEnv, unique_name};
-use orderflow_messaging::{MessagingConfig, ServiceConfig};
+use orderflow_host::{HostConfig, config::DatabaseUrl};
+use orderflow_messaging::MessagingConfig;
 use orderflow_proto::{
     orders::v1::{
         CreateOrderRequest, GetOrderRequest, Order, OrderStatus,
@@ -14,7 +15,7 @@ use orderflow_proto::{
         payments_service_client::PaymentsServiceClient,
     },
 };
-use orderflow_runtime::crash::CrashPoints;
+use orderflow_runtime::{crash::CrashPoints, telemetry::TelemetryConfig};
 use sea_orm::{Database, DatabaseConnection};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -35,8 +36,7 @@ pub struct Options {
     /// Another `fetch.wait.max.ms` for both services' consumers.
     pub fetch_wait: Option<Duration>,
     /// Another PostgreSQL cluster than the shared one (a superuser URL, e.g.
-    /// of a private cluster the test stops): both services' fresh databases
-    /// are created there.
+    /// of a private cluster the test stops): both databases are made there.
     pub database_cluster: Option<String>,
     /// Another fallback poll interval for both services' relays
     /// (`OUTBOX_POLL_INTERVAL_MS`).
@@ -94,11 +94,11 @@ impl TestSystem {
             .brokers
             .unwrap_or_else(|| env.kafka_brokers().to_owned());
         let cluster = options.database_cluster.as_deref();
-        let mut orders_config = config_on(
-            fresh_database(&env, cluster, "orders").await,
-            "orders",
-            &brokers,
-        );
+        let mut orders_config = fresh_orders_config(&env, &brokers).await;
+        if let Some(cluster) = cluster {
+            orders_config.host.database_url =
+                DatabaseUrl::new(fresh_database(&env, Some(cluster), "orders").await);
+        }
         if let Some(fetch_wait) = options.fetch_wait {
             orders_config.messaging.fetch_wait = fetch_wait;
         }
@@ -106,16 +106,14 @@ impl TestSystem {
             orders_config.messaging.poll_interval = poll_interval;
         }
         let payments_url = fresh_database(&env, cluster, "payments").await;
-        // Same topics, its own database and group.
-        let payments_config = ServiceConfig {
-            database_url: payments_url.clone(),
-            consumer_group: unique_name("payments"),
+        // Same topics and settings, its own database and group.
+        let payments_config = payments::Config {
             crash_points: options.payments_crash_points,
-            ..orders_config.clone()
+            ..payments_config_on(payments_url.clone(), &orders_config)
         };
-        let orders_url = orders_config.database_url.clone();
-        let requested_topic = orders_config.payment_requested_topic.clone();
-        let result_topic = orders_config.payment_result_topic.clone();
+        let orders_url = orders_config.host.database_url.expose().to_owned();
+        let requested_topic = orders_config.topics.payment_requested.clone();
+        let result_topic = orders_config.topics.payment_results.clone();
         let orders_app = start_orders(orders_config).await;
         let payments_app = start_payments(payments_config.clone()).await;
         let system = Self {
@@ -183,6 +181,14 @@ impl TestSystem {
         if let Some(running) = self.payments_app.take() {
             running.stop().await;
         }
+    }
+
+    /// The overall health status of orders and of payments.
+    pub async fn health(&self) -> [Result<ServingStatus, String>; 2] {
+        [
+            health_status(self.orders_addr).await,
+            health_status(self.payments_addr).await,
+        ]
     }
 
     async fn wait_until_serving(&self, addr: SocketAddr) {
@@ -274,43 +280,68 @@ impl TestSystem {
     }
 }
 
-/// A service config on a fresh database, with unique topics and group,
-/// talking to `brokers`.
-pub async fn fresh_config(env: &TestEnv, label: &str, brokers: &str) -> ServiceConfig {
-    config_on(fresh_database(env, None, label).await, label, brokers)
+/// An orders config on a fresh database of the shared cluster, with unique
+/// topics and group, talking to `brokers`.
+pub async fn fresh_orders_config(env: &TestEnv, brokers: &str) -> orders::Config {
+    let mut messaging = MessagingConfig::new(brokers);
+    messaging.partitions = 2;
+    messaging.message_timeout = Duration::from_secs(3);
+    orders::Config {
+        host: HostConfig {
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: DatabaseUrl::new(fresh_database(env, None, "orders").await),
+            database_max_connections: 10,
+            health_interval: Duration::from_millis(500),
+        },
+        messaging,
+        telemetry: TelemetryConfig::default(),
+        topics: orders::config::Topics {
+            payment_requested: unique_name("payments.requested"),
+            payment_results: unique_name("payments.results"),
+        },
+        consumer_group: unique_name("orders"),
+        idempotency_retention: Duration::from_secs(86_400),
+        watch_max_lifetime: orders::config::WATCH_MAX_LIFETIME,
+        crash_points: CrashPoints::default(),
+    }
 }
 
-/// A fresh database named after `label` on `cluster` (a superuser URL), or
-/// on the shared cluster when `None`.
+/// A payments config beside `orders` (its topics and settings) on a fresh
+/// database of the shared cluster, in a group of its own.
+pub async fn fresh_payments_config(env: &TestEnv, orders: &orders::Config) -> payments::Config {
+    payments_config_on(fresh_database(env, None, "payments").await, orders)
+}
+
+/// A payments config beside `orders` on `database_url`, in a group of its own.
+fn payments_config_on(database_url: String, orders: &orders::Config) -> payments::Config {
+    payments::Config {
+        host: HostConfig {
+            database_url: DatabaseUrl::new(database_url),
+            ..orders.host.clone()
+        },
+        messaging: orders.messaging.clone(),
+        telemetry: TelemetryConfig::default(),
+        topics: payments::config::Topics {
+            payment_requested: orders.topics.payment_requested.clone(),
+            payment_results: orders.topics.payment_results.clone(),
+        },
+        consumer_group: unique_name("payments"),
+        idempotency_retention: orders.idempotency_retention,
+        crash_points: CrashPoints::default(),
+    }
+}
+
+/// An empty database with a unique name on `cluster`, or on the shared one.
 async fn fresh_database(env: &TestEnv, cluster: Option<&str>, label: &str) -> String {
     match cluster {
+        None => env.fresh_database(label).await,
         Some(cluster) => {
             let name = unique_name(label).replace(['-', '.'], "_");
             orderflow_devstack::ensure_database(cluster, &name).await
         }
-        None => env.fresh_database(label).await,
     }
     .expect("a fresh database")
-}
-
-/// A service config on `database_url`, with unique topics and group,
-/// talking to `brokers`.
-fn config_on(database_url: String, label: &str, brokers: &str) -> ServiceConfig {
-    let mut messaging = MessagingConfig::new(brokers);
-    messaging.partitions = 2;
-    messaging.message_timeout = Duration::from_secs(3);
-    ServiceConfig {
-        grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        database_url,
-        database_max_connections: 10,
-        messaging,
-        payment_requested_topic: unique_name("payments.requested"),
-        payment_result_topic: unique_name("payments.results"),
-        consumer_group: unique_name(label),
-        crash_points: CrashPoints::default(),
-        idempotency_retention: Duration::from_secs(86_400),
-    }
 }
 
 /// The overall `grpc.health.v1` status of the server at `addr`, or the
@@ -353,7 +384,7 @@ where
     }
 }
 
-async fn start_orders(config: ServiceConfig) -> Running {
+async fn start_orders(config: orders::Config) -> Running {
     let app = orders::App::build(config).await;
     spawn(
         app,

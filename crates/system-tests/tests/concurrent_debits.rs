@@ -9,8 +9,8 @@ use futures::future::join_all;
 use orderflow_devstack::TestEnv;
 use orderflow_proto::events::v1 as events;
 use orderflow_system_tests::{
-    TestSystem, close_producer, contract_headers, fresh_config, group_assignment, producer, send,
-    until, until_serving,
+    TestSystem, close_producer, contract_headers, fresh_orders_config, fresh_payments_config,
+    group_assignment, producer, send, until, until_serving,
 };
 use prost::Message;
 use sea_orm::Database;
@@ -39,7 +39,8 @@ fn payment_request() -> (String, Vec<u8>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
     let env = TestEnv::from_env();
-    let config = fresh_config(&env, "payments", env.kafka_brokers()).await;
+    let orders = fresh_orders_config(&env, env.kafka_brokers()).await;
+    let config = fresh_payments_config(&env, &orders).await;
     // One after the other: the second finds the schema migrated.
     let first = payments::App::build(config.clone())
         .await
@@ -56,7 +57,7 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
     for addr in addrs {
         until_serving(addr).await;
     }
-    let db = Database::connect(&config.database_url)
+    let db = Database::connect(config.host.database_url.expose())
         .await
         .expect("the payments database");
     let mut payments =
@@ -81,7 +82,7 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
         .await
         .expect("the account is topped up");
 
-    let topic = &config.payment_requested_topic;
+    let topic = &config.topics.payment_requested;
     let owned = until(
         "each replica owns one partition of the request topic",
         Duration::from_secs(60),

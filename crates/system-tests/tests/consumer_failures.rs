@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use orderflow_devstack::{Postgres, Shutdown};
+use orderflow_devstack::{Controlled, Postgres, Shutdown};
 use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
 use orderflow_system_tests::{
@@ -133,12 +133,13 @@ const OUTAGE: Duration = Duration::from_secs(5);
 async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_each_paid_once() {
     let _telemetry =
         orderflow_runtime::telemetry::init("consumer-failures", "test").expect("telemetry starts");
-    let cluster = tokio::task::spawn_blocking(Postgres::start_temporary)
+    // Controlled from a thread of its own: a server started on one of
+    // tokio's blocking threads would die when tokio retires that thread.
+    let cluster = Controlled::start("PostgreSQL", Postgres::start_temporary)
         .await
-        .expect("the start does not panic")
         .expect("a private PostgreSQL");
     let mut system = TestSystem::start_with(Options {
-        database_cluster: Some(cluster.url()),
+        database_cluster: Some(cluster.run(|cluster| cluster.url()).await),
         ..Default::default()
     })
     .await;
@@ -172,15 +173,15 @@ async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_
         |waiting| *waiting >= 1,
     )
     .await;
-    let cluster = in_background(cluster, |cluster| cluster.shut_down(Shutdown::Immediate)).await;
+    cluster
+        .run(|cluster| cluster.shut_down(Shutdown::Immediate))
+        .await;
     drop(lock);
     tokio::time::sleep(OUTAGE).await;
-    let cluster = in_background(cluster, |cluster| {
-        cluster
-            .restart()
-            .expect("PostgreSQL starts again on its data")
-    })
-    .await;
+    cluster
+        .run(Postgres::restart)
+        .await
+        .expect("PostgreSQL starts again on its data");
 
     for order in &placed {
         let settled = system.wait_until_settled(&order.id).await;
@@ -223,23 +224,7 @@ async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_
     );
     assert_eq!(scrape.sum("messaging_dead_lettered_total", &[]), 0.0);
     system.stop().await;
-    tokio::task::spawn_blocking(move || drop(cluster))
-        .await
-        .expect("the cluster stops");
-}
-
-/// Runs a blocking control call on the cluster off the async threads, and
-/// hands the cluster back.
-async fn in_background<T: Send + 'static>(
-    mut cluster: Postgres,
-    call: impl FnOnce(&mut Postgres) -> T + Send + 'static,
-) -> Postgres {
-    tokio::task::spawn_blocking(move || {
-        call(&mut cluster);
-        cluster
-    })
-    .await
-    .expect("the control call does not panic")
+    drop(cluster);
 }
 
 async fn scrape(url: &str) -> Result<Scrape, String> {
