@@ -38,8 +38,8 @@ pub struct Config {
     pub orders_url: String,
     /// The payments service's gRPC endpoint (`PAYMENTS_URL`).
     pub payments_url: String,
-    /// The budget of one HTTP request, and the deadline of each gRPC call
-    /// it makes (`REQUEST_TIMEOUT_MS`).
+    /// The deadline of each call to a service (`REQUEST_TIMEOUT_MS`): the
+    /// one timeout of an upstream call, sent as its `grpc-timeout`.
     pub request_timeout: Duration,
     /// How long opening a connection to a service may take
     /// (`UPSTREAM_CONNECT_TIMEOUT_MS`).

@@ -46,9 +46,6 @@ pub enum ApiError {
     /// no problem body (see [`crate::fallback_problems`]).
     #[error("the request was refused: {status}", status = .0)]
     Rejected(StatusCode),
-    /// The request (or a gRPC call it made) ran past its deadline.
-    #[error("the request did not finish within its deadline")]
-    Timeout,
     /// A service answered with a gRPC error status.
     #[error("the {service} service answered {}: {}", .status.code(), .status.message())]
     Upstream {
@@ -145,7 +142,6 @@ impl ApiError {
             Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             Self::Rejected(status) if status.is_client_error() => kind(*status, "BAD_REQUEST"),
             Self::Rejected(status) => kind(*status, "INTERNAL"),
-            Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
             Self::Upstream { status, .. } => kind_of_status(status),
             Self::TracingDisabled => kind(StatusCode::SERVICE_UNAVAILABLE, "TRACING_DISABLED"),
             Self::TracingUnavailable(_) => {

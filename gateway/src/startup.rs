@@ -6,10 +6,10 @@ use std::{net::SocketAddr, time::Duration};
 use anyhow::Context;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request, State},
+    extract::DefaultBodyLimit,
     http::{HeaderName, Method, header},
-    middleware::{self, Next},
-    response::{IntoResponse, Redirect, Response},
+    middleware,
+    response::{IntoResponse, Redirect},
     routing::get,
 };
 use tokio::net::TcpListener;
@@ -84,7 +84,8 @@ impl App {
 /// The whole HTTP surface with its layers (outermost first): request
 /// metrics, correlation id
 /// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
-/// limit and read timeout), the request deadline, the extractors' body limit.
+/// limit and read timeout), the extractors' body limit. The one timeout of a
+/// request's upstream calls is each call's own deadline ([`crate::upstream`]).
 pub fn router(config: &Config) -> anyhow::Result<Router> {
     router_with(config, CancellationToken::new())
 }
@@ -109,10 +110,6 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
                 read_timeout: config.body_read_timeout,
             },
             body::read_body,
-        ))
-        .layer(middleware::from_fn_with_state(
-            config.request_timeout,
-            deadline,
         ))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes));
     let api = api
@@ -158,12 +155,4 @@ fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
             idempotency::REPLAYED_HEADER,
         ])
         .max_age(Duration::from_secs(600)))
-}
-
-/// Answers 504 when a request runs past its budget.
-async fn deadline(State(budget): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(budget, next.run(request)).await {
-        Ok(response) => response,
-        Err(_elapsed) => ApiError::Timeout.into_response(),
-    }
 }

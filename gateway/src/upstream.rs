@@ -2,6 +2,13 @@
 //! shared by every request, and the per-call rules: a deadline, the
 //! correlation id and the trace context in the metadata, and errors mapped
 //! to [`ApiError`].
+//!
+//! Each call has exactly one timeout: its `grpc-timeout` (`REQUEST_TIMEOUT_MS`).
+//! The service sees it as its deadline, and tonic's channel enforces it on
+//! our side (an answer that does not start in time ends as CANCELLED
+//! "Timeout expired", a 504 in [`crate::error`]). Nothing else in the
+//! gateway (no axum layer, no channel-wide timeout, no extra timer around
+//! the call) times a call out.
 
 use std::{future::Future, time::Duration};
 
@@ -103,21 +110,16 @@ impl Upstreams {
         request
     }
 
-    /// Awaits a call to `service`, bounded by the deadline even when the
-    /// service never answers, and maps its error status.
+    /// Awaits a call to `service` (made with [`Upstreams::request`], so
+    /// bounded by its deadline) and maps its error status.
     pub async fn call<T>(
         &self,
         service: Service,
         call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     ) -> Result<T, ApiError> {
-        match tokio::time::timeout(self.deadline, call).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(ApiError::Upstream { service, status }),
-            Err(_elapsed) => Err(ApiError::Upstream {
-                service,
-                status: tonic::Status::deadline_exceeded("no answer within the deadline"),
-            }),
-        }
+        call.await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| ApiError::Upstream { service, status })
     }
 
     /// The grpc.health.v1 check of `service` (the server as a whole).
@@ -132,18 +134,13 @@ impl Upstreams {
         });
         request.set_timeout(deadline);
         let mut client = HealthClient::new(channel);
-        let check = client.check(request);
-        match tokio::time::timeout(deadline, check).await {
-            Ok(Ok(response)) if response.get_ref().status() == ServingStatus::Serving => {
+        match client.check(request).await {
+            Ok(response) if response.get_ref().status() == ServingStatus::Serving => {
                 Health::Serving
             }
-            Ok(Ok(_)) => Health::NotServing,
-            Ok(Err(status)) => {
+            Ok(_) => Health::NotServing,
+            Err(status) => {
                 tracing::warn!(%service, code = ?status.code(), message = status.message(), "health check failed");
-                Health::Unreachable
-            }
-            Err(_elapsed) => {
-                tracing::warn!(%service, "health check timed out");
                 Health::Unreachable
             }
         }
@@ -163,17 +160,5 @@ mod tests {
         let metadata = request.metadata();
         assert_eq!(metadata.get("x-correlation-id").unwrap(), "order-flow-1");
         assert_eq!(metadata.get("grpc-timeout").unwrap(), "10000000u");
-    }
-
-    #[tokio::test]
-    async fn a_service_that_never_answers_is_a_deadline_problem() {
-        let config = Config {
-            request_timeout: Duration::from_millis(50),
-            ..Config::local()
-        };
-        let upstreams = Upstreams::connect_lazy(&config).unwrap();
-        let never = std::future::pending::<Result<tonic::Response<()>, tonic::Status>>();
-        let error = upstreams.call(Service::Orders, never).await.unwrap_err();
-        assert_eq!(error.kind().status.as_u16(), 504);
     }
 }

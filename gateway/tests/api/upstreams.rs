@@ -56,9 +56,7 @@ async fn a_hung_upstream_gives_504_every_time() {
     let gateway = TestGateway::in_front_of_hung_services(timeout).await;
     for _ in 0..20 {
         let started = Instant::now();
-        // The call's own deadline, the gateway's wait for the call and the
-        // request's budget expire together; whichever is seen first, the
-        // answer is the same 504.
+        // The call's deadline (its grpc-timeout) is the one timeout.
         gateway
             .balance("alice")
             .await
@@ -73,5 +71,20 @@ async fn a_hung_upstream_gives_504_every_time() {
             started.elapsed()
         );
     }
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_stream_from_a_hung_service_is_a_504_after_the_call_deadline() {
+    let timeout = Duration::from_millis(200);
+    let gateway = TestGateway::in_front_of_hung_services(timeout).await;
+    let started = Instant::now();
+    gateway
+        .get("/api/orders/0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d/events")
+        .await
+        .problem(504, "DEADLINE_EXCEEDED");
+    let took = started.elapsed();
+    // Not the stream's lifetime (SSE_MAX_SECS, 300 s): the call's deadline.
+    assert!(took >= timeout && took < 10 * timeout, "took {took:?}");
     gateway.stop().await;
 }
