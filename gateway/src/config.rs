@@ -13,6 +13,7 @@ orderflow_runtime::env_names! {
         PAYMENTS_URL,
         REQUEST_TIMEOUT_MS,
         UPSTREAM_CONNECT_TIMEOUT_MS,
+        MAX_CONCURRENT_REQUESTS,
         CORS_ALLOWED_ORIGINS,
         BODY_LIMIT_BYTES,
         BODY_READ_TIMEOUT_MS,
@@ -44,6 +45,10 @@ pub struct Config {
     /// How long opening a connection to a service may take
     /// (`UPSTREAM_CONNECT_TIMEOUT_MS`).
     pub connect_timeout: Duration,
+    /// How many API requests may be served at once (`MAX_CONCURRENT_REQUESTS`);
+    /// one more is answered 503 `OVERLOADED` with `Retry-After` at once.
+    /// Event streams and probes do not count ([`crate::shed`]).
+    pub max_concurrent_requests: usize,
     /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`, comma-separated).
     pub cors_allowed_origins: Vec<String>,
     /// The largest request body accepted, in bytes (`BODY_LIMIT_BYTES`).
@@ -75,6 +80,7 @@ impl Config {
             payments_url: "http://127.0.0.1:50052".to_owned(),
             request_timeout: Duration::from_millis(10_000),
             connect_timeout: Duration::from_millis(1_000),
+            max_concurrent_requests: 512,
             cors_allowed_origins: vec!["http://localhost:5173".to_owned()],
             body_limit_bytes: 64 * 1024,
             body_read_timeout: Duration::from_millis(5_000),
@@ -102,6 +108,10 @@ impl Config {
                 vars::UPSTREAM_CONNECT_TIMEOUT_MS,
                 defaults.connect_timeout,
             )?,
+            max_concurrent_requests: env::or(
+                vars::MAX_CONCURRENT_REQUESTS,
+                defaults.max_concurrent_requests,
+            )?,
             cors_allowed_origins: parse_origins(&origins),
             body_limit_bytes: env::or(vars::BODY_LIMIT_BYTES, defaults.body_limit_bytes)?,
             body_read_timeout: env::millis_or(
@@ -127,6 +137,10 @@ impl Config {
         anyhow::ensure!(
             !self.connect_timeout.is_zero(),
             "UPSTREAM_CONNECT_TIMEOUT_MS must be above 0"
+        );
+        anyhow::ensure!(
+            self.max_concurrent_requests > 0,
+            "MAX_CONCURRENT_REQUESTS must be above 0"
         );
         anyhow::ensure!(
             self.body_limit_bytes > 0,

@@ -46,6 +46,12 @@ pub enum ApiError {
     /// no problem body (see [`crate::fallback_problems`]).
     #[error("the request was refused: {status}", status = .0)]
     Rejected(StatusCode),
+    /// The gateway is serving as many requests as it may at once.
+    #[error(
+        "the gateway is at its limit of requests in flight; retry after {} s",
+        crate::shed::RETRY_AFTER_SECS
+    )]
+    Overloaded,
     /// A service answered with a gRPC error status.
     #[error("the {service} service answered {}: {}", .status.code(), .status.message())]
     Upstream {
@@ -142,6 +148,7 @@ impl ApiError {
             Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             Self::Rejected(status) if status.is_client_error() => kind(*status, "BAD_REQUEST"),
             Self::Rejected(status) => kind(*status, "INTERNAL"),
+            Self::Overloaded => kind(StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED"),
             Self::Upstream { status, .. } => kind_of_status(status),
             Self::TracingDisabled => kind(StatusCode::SERVICE_UNAVAILABLE, "TRACING_DISABLED"),
             Self::TracingUnavailable(_) => {

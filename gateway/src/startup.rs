@@ -95,7 +95,7 @@ pub fn router(config: &Config) -> anyhow::Result<Router> {
 /// without, `/` leads to Swagger UI.
 fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Router> {
     let state = AppState::new(config, streams)?;
-    let (api, document) = openapi::split();
+    let (api, document) = openapi::split(config.max_concurrent_requests);
     let layers = ServiceBuilder::new()
         .layer(middleware::from_fn(http_metrics::middleware))
         .layer(middleware::from_fn(correlation::middleware))

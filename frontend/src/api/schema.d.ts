@@ -467,9 +467,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The orders service is down */
+            /** @description `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -527,9 +529,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The orders service is down */
+            /** @description `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -577,9 +581,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The orders service is down */
+            /** @description `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -677,9 +683,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down */
+            /** @description `TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -744,9 +752,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The payments service is down */
+            /** @description `UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -797,9 +807,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The payments service is down */
+            /** @description `UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -864,9 +876,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The payments service is down */
+            /** @description `UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
