@@ -52,8 +52,19 @@ pub enum Health {
     Unreachable,
 }
 
-/// The longest a readiness probe waits for one service.
-const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+impl std::fmt::Display for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Serving => "SERVING",
+            Self::NotServing => "NOT_SERVING",
+            Self::Unreachable => "UNREACHABLE",
+        })
+    }
+}
+
+/// The longest a readiness probe waits for one service: well inside a
+/// probe's own timeout (Kubernetes' default is 1 s).
+const HEALTH_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Clients of both services over channels that connect on first use and
 /// reconnect by themselves. Cloning is cheap and shares the channels.

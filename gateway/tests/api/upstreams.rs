@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use gateway::Config;
+
 use crate::helpers::TestGateway;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,8 +33,11 @@ async fn a_service_that_is_down_gives_a_503_problem_not_a_hang() {
     );
 
     let ready = gateway.get("/readyz").await;
-    assert_eq!(ready.status, 503);
-    assert_eq!(ready.body["orders"], "UNREACHABLE");
+    let detail = ready.problem(503, "NOT_READY")["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the orders service is UNREACHABLE"),
+        "{detail}"
+    );
     assert_eq!(gateway.get("/healthz").await.expect(200)["status"], "ok");
     gateway.stop().await;
 }
@@ -47,6 +52,22 @@ async fn the_gateway_is_ready_when_both_services_serve() {
         (&report["orders"], &report["payments"]),
         (&"SERVING".into(), &"SERVING".into())
     );
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_names_the_one_service_that_does_not_answer_its_health_check() {
+    // Orders is up; payments accepts connections and never answers.
+    let gateway = TestGateway::with_hung_payments(Config::local()).await;
+    let started = Instant::now();
+    let ready = gateway.get("/readyz").await;
+    let took = started.elapsed();
+    assert_eq!(
+        ready.problem(503, "NOT_READY")["detail"],
+        "not ready: the payments service is UNREACHABLE"
+    );
+    // The health check's own short deadline, not REQUEST_TIMEOUT_MS (10 s).
+    assert!(took < Duration::from_secs(3), "took {took:?}");
     gateway.stop().await;
 }
 
