@@ -15,7 +15,12 @@ use crate::{error::ApiError, problem::PROBLEM_JSON};
 
 /// Rewrites error responses that are not problems into problems.
 pub async fn middleware(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    rewrite(next.run(request).await)
+}
+
+/// `response`, or the problem it stands for when it is an error without a
+/// problem body.
+pub fn rewrite(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
         return response;

@@ -1,15 +1,15 @@
 //! Builds the gateway: the channels to the services, the router with its
 //! layers, and the bound listener.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
-    http::{HeaderName, Method, header},
-    middleware,
-    response::{IntoResponse, Redirect},
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderName, HeaderValue, Method, header, request::Parts},
+    middleware::{self, Next},
+    response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use tokio::net::TcpListener;
@@ -97,9 +97,7 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
     let state = AppState::new(config, streams)?;
     let (api, document) = openapi::split(config.max_concurrent_requests);
     let layers = ServiceBuilder::new()
-        .layer(middleware::from_fn(http_metrics::middleware))
-        .layer(middleware::from_fn(correlation::middleware))
-        .layer(middleware::from_fn(fallback_problems::middleware))
+        .layer(middleware::from_fn(edge))
         .layer(cors(config)?)
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Unexpected(anyhow::anyhow!("a handler panicked")).into_response()
@@ -127,6 +125,19 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
         .layer(layers))
 }
 
+/// The outermost layer, one middleware for three jobs per request (one boxed
+/// future, not three): the request's metrics, its correlation id and span,
+/// and error responses from below made problems.
+async fn edge(request: Request, next: Next) -> Response {
+    let measure = http_metrics::Measure::start(&request);
+    let response = correlation::serve(request, |request| async move {
+        fallback_problems::rewrite(next.run(request).await)
+    })
+    .await;
+    measure.finish(response.status());
+    response
+}
+
 /// Browsers on the configured origins may call the API.
 fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
     let origins = config
@@ -137,9 +148,12 @@ fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
                 .parse()
                 .with_context(|| format!("CORS origin {origin:?}"))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Arc<[HeaderValue]>>>()?;
+    // A predicate over a shared list: the layer is cloned for every
+    // request, and a list would be copied each time.
+    let allowed = move |origin: &HeaderValue, _: &Parts| origins.contains(origin);
     Ok(CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(allowed))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,

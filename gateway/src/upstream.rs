@@ -10,7 +10,7 @@
 //! gateway (no axum layer, no channel-wide timeout, no extra timer around
 //! the call) times a call out.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use orderflow_proto::{
@@ -67,9 +67,13 @@ impl std::fmt::Display for Health {
 const HEALTH_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Clients of both services over channels that connect on first use and
-/// reconnect by themselves. Cloning is cheap and shares the channels.
+/// reconnect by themselves. Cloning is one reference count: every request
+/// shares the channels, created once.
 #[derive(Clone, Debug)]
-pub struct Upstreams {
+pub struct Upstreams(Arc<Channels>);
+
+#[derive(Debug)]
+struct Channels {
     orders: TracedChannel,
     payments: TracedChannel,
     orders_health: Channel,
@@ -90,28 +94,28 @@ impl Upstreams {
         };
         let orders = channel(&config.orders_url).context("ORDERS_URL")?;
         let payments = channel(&config.payments_url).context("PAYMENTS_URL")?;
-        Ok(Self {
+        Ok(Self(Arc::new(Channels {
             orders: rpc_span::traced(orders.clone()),
             payments: rpc_span::traced(payments.clone()),
             orders_health: orders,
             payments_health: payments,
             deadline: config.request_timeout,
-        })
+        })))
     }
 
     pub fn orders(&self) -> OrdersServiceClient<TracedChannel> {
-        OrdersServiceClient::new(self.orders.clone())
+        OrdersServiceClient::new(self.0.orders.clone())
     }
 
     pub fn payments(&self) -> PaymentsServiceClient<TracedChannel> {
-        PaymentsServiceClient::new(self.payments.clone())
+        PaymentsServiceClient::new(self.0.payments.clone())
     }
 
     /// `message` as a call of the current request: with the deadline and the
     /// correlation id in its metadata (the channel adds the trace context).
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        request.set_timeout(self.deadline);
+        request.set_timeout(self.0.deadline);
         let metadata = request.metadata_mut();
         if let Some(id) = correlation::current()
             && let Ok(value) = MetadataValue::try_from(id.as_str())
@@ -136,10 +140,10 @@ impl Upstreams {
     /// The grpc.health.v1 check of `service` (the server as a whole).
     pub async fn health(&self, service: Service) -> Health {
         let channel = match service {
-            Service::Orders => self.orders_health.clone(),
-            Service::Payments => self.payments_health.clone(),
+            Service::Orders => self.0.orders_health.clone(),
+            Service::Payments => self.0.payments_health.clone(),
         };
-        let deadline = self.deadline.min(HEALTH_DEADLINE);
+        let deadline = self.0.deadline.min(HEALTH_DEADLINE);
         let mut request = tonic::Request::new(HealthCheckRequest {
             service: String::new(),
         });
