@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request},
@@ -72,7 +73,13 @@ impl App {
             shutdown.cancelled().await;
             streams.cancel();
         };
-        axum::serve(self.listener, self.router)
+        // Answers go out at once, not held back by Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "setting TCP_NODELAY on a client connection");
+            }
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(stopping)
             .await
             .context("serving HTTP")?;
