@@ -26,6 +26,10 @@ pub struct BodyRules {
 /// Reads the whole body under [`BodyRules`], then runs the rest of the
 /// stack with the body in memory.
 pub async fn read_body(State(rules): State<BodyRules>, request: Request, next: Next) -> Response {
+    // A request without a body (every GET) has nothing to read or copy.
+    if axum::body::HttpBody::is_end_stream(request.body()) {
+        return next.run(request).await;
+    }
     match buffer(rules, request).await {
         Ok(request) => next.run(request).await,
         Err(error) => error.into_response(),

@@ -9,7 +9,6 @@ use std::{sync::Arc, time::Instant};
 use axum::{
     extract::{MatchedPath, Request},
     http::{HeaderMap, HeaderName, HeaderValue},
-    middleware::Next,
     response::Response,
 };
 use orderflow_runtime::propagation::{self, TraceContext};
@@ -28,9 +27,20 @@ const MAX_LEN: usize = 128;
 pub struct CorrelationId(Arc<str>);
 
 impl CorrelationId {
-    /// A fresh random id.
+    /// A fresh random id (a UUID v4). Its bits come from a per-thread
+    /// generator seeded once from the system's randomness, not from a
+    /// system call per request: the id must be unique, not unguessable.
     pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().to_string().into())
+        let bytes = NEXT_ID.with(|state| {
+            let (seed, counter) = state.get();
+            state.set((seed, counter.wrapping_add(1)));
+            let high = mix(seed ^ counter);
+            let low = mix(seed.rotate_left(32) ^ counter.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            (u128::from(high) << 64 | u128::from(low)).to_be_bytes()
+        });
+        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        Self(id.hyphenated().encode_lower(&mut text).into())
     }
 
     /// The client's id, when it is 1 to 128 visible ASCII characters.
@@ -52,6 +62,21 @@ impl std::fmt::Display for CorrelationId {
     }
 }
 
+thread_local! {
+    /// A seed from the system's randomness and a counter, per thread.
+    static NEXT_ID: std::cell::Cell<(u64, u64)> = std::cell::Cell::new({
+        let seed = uuid::Uuid::new_v4().as_u64_pair();
+        (seed.0 ^ seed.1.rotate_left(17), seed.1)
+    });
+}
+
+/// splitmix64's finalizer: spreads a counter's bits over the whole word.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 tokio::task_local! {
     static CURRENT: CorrelationId;
 }
@@ -66,14 +91,18 @@ pub async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
     CURRENT.scope(id, work).await
 }
 
-/// The outermost middleware: the request's server span, its correlation id,
-/// the access log.
+/// The outermost layer's work ([`crate::startup`]'s edge): the request's
+/// server span, its correlation id, the access log, around `inner`.
 ///
 /// The span continues the client's W3C `traceparent` or starts a trace. The
 /// correlation id is the client's `X-Correlation-Id` when it sent a usable
 /// one (recorded on the span and carried as baggage to every service), and
 /// otherwise the trace id itself, so either finds the trace in Jaeger.
-pub async fn middleware(mut request: Request, next: Next) -> Response {
+pub async fn serve<F, Fut>(mut request: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let from_client = request
         .headers()
         .get(&HEADER)
@@ -115,7 +144,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(id.clone());
 
     let started = Instant::now();
-    let mut response = within(id.clone(), next.run(request))
+    let mut response = within(id.clone(), inner(request))
         .instrument(span.clone())
         .await;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
@@ -166,8 +195,14 @@ mod tests {
     }
 
     #[test]
-    fn generated_ids_are_usable_ids() {
+    fn generated_ids_are_usable_distinct_uuids() {
         let id = CorrelationId::generate();
-        assert_eq!(CorrelationId::parse(id.as_str()), Some(id));
+        assert_eq!(CorrelationId::parse(id.as_str()), Some(id.clone()));
+        let parsed = uuid::Uuid::parse_str(id.as_str()).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        let ids: std::collections::HashSet<_> = (0..10_000)
+            .map(|_| CorrelationId::generate().to_string())
+            .collect();
+        assert_eq!(ids.len(), 10_000);
     }
 }

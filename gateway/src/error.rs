@@ -46,9 +46,18 @@ pub enum ApiError {
     /// no problem body (see [`crate::fallback_problems`]).
     #[error("the request was refused: {status}", status = .0)]
     Rejected(StatusCode),
-    /// The request (or a gRPC call it made) ran past its deadline.
-    #[error("the request did not finish within its deadline")]
-    Timeout,
+    /// A service does not report SERVING on its health check (`/readyz`).
+    #[error("not ready: {}", not_ready(&[(Service::Orders, *.orders), (Service::Payments, *.payments)]))]
+    NotReady {
+        orders: crate::upstream::Health,
+        payments: crate::upstream::Health,
+    },
+    /// The gateway is serving as many requests as it may at once.
+    #[error(
+        "the gateway is at its limit of requests in flight; retry after {} s",
+        crate::shed::RETRY_AFTER_SECS
+    )]
+    Overloaded,
     /// A service answered with a gRPC error status.
     #[error("the {service} service answered {}: {}", .status.code(), .status.message())]
     Upstream {
@@ -124,6 +133,16 @@ pub fn kind_of_grpc(code: tonic::Code) -> Kind {
     }
 }
 
+/// "the payments service is UNREACHABLE", for each service not serving.
+fn not_ready(services: &[(Service, crate::upstream::Health)]) -> String {
+    services
+        .iter()
+        .filter(|(_, health)| *health != crate::upstream::Health::Serving)
+        .map(|(service, health)| format!("the {service} service is {health}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const fn internal() -> Kind {
     kind(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
 }
@@ -145,7 +164,8 @@ impl ApiError {
             Self::MethodNotAllowed => kind(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             Self::Rejected(status) if status.is_client_error() => kind(*status, "BAD_REQUEST"),
             Self::Rejected(status) => kind(*status, "INTERNAL"),
-            Self::Timeout => kind(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED"),
+            Self::NotReady { .. } => kind(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY"),
+            Self::Overloaded => kind(StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED"),
             Self::Upstream { status, .. } => kind_of_status(status),
             Self::TracingDisabled => kind(StatusCode::SERVICE_UNAVAILABLE, "TRACING_DISABLED"),
             Self::TracingUnavailable(_) => {

@@ -1,8 +1,8 @@
 //! The last word on errors: an error response that is not a problem (an
 //! empty 404 from Swagger UI's asset handler, a plain-text rejection from a
 //! library layer) is answered as one, so every error the gateway sends is
-//! `application/problem+json` (or, for the `/readyz` probe, its documented
-//! JSON report).
+//! `application/problem+json` (or a JSON document a handler of ours wrote
+//! on purpose).
 
 use axum::{
     extract::Request,
@@ -15,7 +15,12 @@ use crate::{error::ApiError, problem::PROBLEM_JSON};
 
 /// Rewrites error responses that are not problems into problems.
 pub async fn middleware(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    rewrite(next.run(request).await)
+}
+
+/// `response`, or the problem it stands for when it is an error without a
+/// problem body.
+pub fn rewrite(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
         return response;
@@ -32,7 +37,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
 }
 
 /// Whether the response is a problem, or a JSON document a handler of ours
-/// wrote on purpose (the `/readyz` report answers 503 with one).
+/// wrote on purpose.
 fn is_problem(response: &Response) -> bool {
     response
         .headers()

@@ -8,8 +8,7 @@ use std::{sync::OnceLock, time::Instant};
 
 use axum::{
     extract::{MatchedPath, Request},
-    middleware::Next,
-    response::Response,
+    http::{Method, StatusCode},
 };
 use opentelemetry::{KeyValue, metrics::Histogram};
 
@@ -36,20 +35,33 @@ fn labels(method: &str, route: Option<&str>, status: u16) -> Vec<KeyValue> {
     labels
 }
 
-/// Measures the request.
-pub async fn middleware(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned());
-    let response = next.run(request).await;
-    histogram().record(
-        started.elapsed().as_secs_f64(),
-        &labels(&method, route.as_deref(), response.status().as_u16()),
-    );
-    response
+/// One request being measured: started by [`Measure::start`] at the edge,
+/// recorded by [`Measure::finish`] with the status answered.
+pub struct Measure {
+    started: Instant,
+    method: Method,
+    route: Option<MatchedPath>,
+}
+
+impl Measure {
+    pub fn start(request: &Request) -> Self {
+        Self {
+            started: Instant::now(),
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+        }
+    }
+
+    pub fn finish(self, status: StatusCode) {
+        histogram().record(
+            self.started.elapsed().as_secs_f64(),
+            &labels(
+                self.method.as_str(),
+                self.route.as_ref().map(MatchedPath::as_str),
+                status.as_u16(),
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! - [`problem`]: the RFC 9457 bodies every failure is answered with.
 //! - [`fallback_problems`]: error responses from below the handlers, made problems too.
 //! - [`extract`]: body, query, path and `X-User-Id` extractors that answer with problems.
+//! - [`shed`]: the concurrency limit, and the fast 503 when it is full.
 //! - [`idempotency`]: the `Idempotency-Key` header and `Idempotent-Replayed` answers.
 //! - [`correlation`]: `X-Correlation-Id` and the request span.
 //! - [`upstream`]: the gRPC channels and the per-call rules.
@@ -30,6 +31,7 @@ pub mod model;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod shed;
 pub mod spa;
 pub mod startup;
 pub mod state;

@@ -33,13 +33,13 @@ Errors are RFC 9457 problem details (`application/problem+json`) with a stable `
 )]
 struct ApiDoc;
 
-/// The documented routes and the document that describes them.
-/// The document states the constraints the handlers enforce
-/// ([`constraints`]).
-pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The documented routes, sharing `max_concurrent` permits, and the
+/// document that describes them. The document states the constraints the
+/// handlers enforce ([`constraints`]).
+pub fn split(max_concurrent: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut document) =
         utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-            .merge(routes::documented())
+            .merge(routes::documented(max_concurrent))
             .split_for_parts();
     constraints::state(&mut document);
     (router, document)
@@ -47,7 +47,7 @@ pub fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The OpenAPI document alone (for tools and tests).
 pub fn document() -> utoipa::openapi::OpenApi {
-    split().1
+    split(1).1
 }
 
 /// `/openapi.json` and Swagger UI showing it.

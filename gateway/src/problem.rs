@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::{
     correlation,
     error::{ApiError, Kind},
+    shed,
 };
 
 /// An RFC 9457 problem details object.
@@ -75,12 +76,21 @@ impl IntoResponse for ApiError {
         }
         let status = self.kind().status;
         match serde_json::to_vec(&problem) {
-            Ok(body) => (
-                status,
-                [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
-                body,
-            )
-                .into_response(),
+            Ok(body) => {
+                let mut response = (
+                    status,
+                    [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+                    body,
+                )
+                    .into_response();
+                if matches!(self, Self::Overloaded) {
+                    response.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from(shed::RETRY_AFTER_SECS),
+                    );
+                }
+                response
+            }
             Err(error) => {
                 tracing::error!(%error, "serializing a problem body");
                 status.into_response()

@@ -1,13 +1,14 @@
 //! Builds the gateway: the channels to the services, the router with its
 //! layers, and the bound listener.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request, State},
-    http::{HeaderName, Method, header},
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderName, HeaderValue, Method, header, request::Parts},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -72,7 +73,13 @@ impl App {
             shutdown.cancelled().await;
             streams.cancel();
         };
-        axum::serve(self.listener, self.router)
+        // Answers go out at once, not held back by Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "setting TCP_NODELAY on a client connection");
+            }
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(stopping)
             .await
             .context("serving HTTP")?;
@@ -84,7 +91,8 @@ impl App {
 /// The whole HTTP surface with its layers (outermost first): request
 /// metrics, correlation id
 /// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
-/// limit and read timeout), the request deadline, the extractors' body limit.
+/// limit and read timeout), the extractors' body limit. The one timeout of a
+/// request's upstream calls is each call's own deadline ([`crate::upstream`]).
 pub fn router(config: &Config) -> anyhow::Result<Router> {
     router_with(config, CancellationToken::new())
 }
@@ -94,11 +102,9 @@ pub fn router(config: &Config) -> anyhow::Result<Router> {
 /// without, `/` leads to Swagger UI.
 fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Router> {
     let state = AppState::new(config, streams)?;
-    let (api, document) = openapi::split();
+    let (api, document) = openapi::split(config.max_concurrent_requests);
     let layers = ServiceBuilder::new()
-        .layer(middleware::from_fn(http_metrics::middleware))
-        .layer(middleware::from_fn(correlation::middleware))
-        .layer(middleware::from_fn(fallback_problems::middleware))
+        .layer(middleware::from_fn(edge))
         .layer(cors(config)?)
         .layer(CatchPanicLayer::custom(|_panic| {
             ApiError::Unexpected(anyhow::anyhow!("a handler panicked")).into_response()
@@ -109,10 +115,6 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
                 read_timeout: config.body_read_timeout,
             },
             body::read_body,
-        ))
-        .layer(middleware::from_fn_with_state(
-            config.request_timeout,
-            deadline,
         ))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes));
     let api = api
@@ -130,6 +132,19 @@ fn router_with(config: &Config, streams: CancellationToken) -> anyhow::Result<Ro
         .layer(layers))
 }
 
+/// The outermost layer, one middleware for three jobs per request (one boxed
+/// future, not three): the request's metrics, its correlation id and span,
+/// and error responses from below made problems.
+async fn edge(request: Request, next: Next) -> Response {
+    let measure = http_metrics::Measure::start(&request);
+    let response = correlation::serve(request, |request| async move {
+        fallback_problems::rewrite(next.run(request).await)
+    })
+    .await;
+    measure.finish(response.status());
+    response
+}
+
 /// Browsers on the configured origins may call the API.
 fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
     let origins = config
@@ -140,9 +155,12 @@ fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
                 .parse()
                 .with_context(|| format!("CORS origin {origin:?}"))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Arc<[HeaderValue]>>>()?;
+    // A predicate over a shared list: the layer is cloned for every
+    // request, and a list would be copied each time.
+    let allowed = move |origin: &HeaderValue, _: &Parts| origins.contains(origin);
     Ok(CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(allowed))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
@@ -158,12 +176,4 @@ fn cors(config: &Config) -> anyhow::Result<CorsLayer> {
             idempotency::REPLAYED_HEADER,
         ])
         .max_age(Duration::from_secs(600)))
-}
-
-/// Answers 504 when a request runs past its budget.
-async fn deadline(State(budget): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(budget, next.run(request)).await {
-        Ok(response) => response,
-        Err(_elapsed) => ApiError::Timeout.into_response(),
-    }
 }

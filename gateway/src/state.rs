@@ -2,16 +2,20 @@
 //! rules, and Jaeger's query API. Handlers take the part they need
 //! (`State<Upstreams>`, `State<StreamRules>`, …).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Config, jaeger::Jaeger, upstream::Upstreams};
 
-/// The router's state.
+/// The router's state: cloned for every request, so one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     pub upstreams: Upstreams,
     pub streams: StreamRules,
     /// `None` when tracing is off (no `JAEGER_QUERY_URL`).
@@ -30,7 +34,7 @@ pub struct StreamRules {
 
 impl AppState {
     pub fn new(config: &Config, stop: CancellationToken) -> anyhow::Result<Self> {
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             upstreams: Upstreams::connect_lazy(config)?,
             streams: StreamRules {
                 heartbeat: config.sse_heartbeat,
@@ -38,7 +42,15 @@ impl AppState {
                 stop,
             },
             jaeger: Jaeger::from_config(config)?,
-        })
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

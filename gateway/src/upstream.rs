@@ -2,8 +2,15 @@
 //! shared by every request, and the per-call rules: a deadline, the
 //! correlation id and the trace context in the metadata, and errors mapped
 //! to [`ApiError`].
+//!
+//! Each call has exactly one timeout: its `grpc-timeout` (`REQUEST_TIMEOUT_MS`).
+//! The service sees it as its deadline, and tonic's channel enforces it on
+//! our side (an answer that does not start in time ends as CANCELLED
+//! "Timeout expired", a 504 in [`crate::error`]). Nothing else in the
+//! gateway (no axum layer, no channel-wide timeout, no extra timer around
+//! the call) times a call out.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use orderflow_proto::{
@@ -45,13 +52,28 @@ pub enum Health {
     Unreachable,
 }
 
-/// The longest a readiness probe waits for one service.
-const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+impl std::fmt::Display for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Serving => "SERVING",
+            Self::NotServing => "NOT_SERVING",
+            Self::Unreachable => "UNREACHABLE",
+        })
+    }
+}
+
+/// The longest a readiness probe waits for one service: well inside a
+/// probe's own timeout (Kubernetes' default is 1 s).
+const HEALTH_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Clients of both services over channels that connect on first use and
-/// reconnect by themselves. Cloning is cheap and shares the channels.
+/// reconnect by themselves. Cloning is one reference count: every request
+/// shares the channels, created once.
 #[derive(Clone, Debug)]
-pub struct Upstreams {
+pub struct Upstreams(Arc<Channels>);
+
+#[derive(Debug)]
+struct Channels {
     orders: TracedChannel,
     payments: TracedChannel,
     orders_health: Channel,
@@ -72,28 +94,28 @@ impl Upstreams {
         };
         let orders = channel(&config.orders_url).context("ORDERS_URL")?;
         let payments = channel(&config.payments_url).context("PAYMENTS_URL")?;
-        Ok(Self {
+        Ok(Self(Arc::new(Channels {
             orders: rpc_span::traced(orders.clone()),
             payments: rpc_span::traced(payments.clone()),
             orders_health: orders,
             payments_health: payments,
             deadline: config.request_timeout,
-        })
+        })))
     }
 
     pub fn orders(&self) -> OrdersServiceClient<TracedChannel> {
-        OrdersServiceClient::new(self.orders.clone())
+        OrdersServiceClient::new(self.0.orders.clone())
     }
 
     pub fn payments(&self) -> PaymentsServiceClient<TracedChannel> {
-        PaymentsServiceClient::new(self.payments.clone())
+        PaymentsServiceClient::new(self.0.payments.clone())
     }
 
     /// `message` as a call of the current request: with the deadline and the
     /// correlation id in its metadata (the channel adds the trace context).
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        request.set_timeout(self.deadline);
+        request.set_timeout(self.0.deadline);
         let metadata = request.metadata_mut();
         if let Some(id) = correlation::current()
             && let Ok(value) = MetadataValue::try_from(id.as_str())
@@ -103,47 +125,37 @@ impl Upstreams {
         request
     }
 
-    /// Awaits a call to `service`, bounded by the deadline even when the
-    /// service never answers, and maps its error status.
+    /// Awaits a call to `service` (made with [`Upstreams::request`], so
+    /// bounded by its deadline) and maps its error status.
     pub async fn call<T>(
         &self,
         service: Service,
         call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     ) -> Result<T, ApiError> {
-        match tokio::time::timeout(self.deadline, call).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(ApiError::Upstream { service, status }),
-            Err(_elapsed) => Err(ApiError::Upstream {
-                service,
-                status: tonic::Status::deadline_exceeded("no answer within the deadline"),
-            }),
-        }
+        call.await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| ApiError::Upstream { service, status })
     }
 
     /// The grpc.health.v1 check of `service` (the server as a whole).
     pub async fn health(&self, service: Service) -> Health {
         let channel = match service {
-            Service::Orders => self.orders_health.clone(),
-            Service::Payments => self.payments_health.clone(),
+            Service::Orders => self.0.orders_health.clone(),
+            Service::Payments => self.0.payments_health.clone(),
         };
-        let deadline = self.deadline.min(HEALTH_DEADLINE);
+        let deadline = self.0.deadline.min(HEALTH_DEADLINE);
         let mut request = tonic::Request::new(HealthCheckRequest {
             service: String::new(),
         });
         request.set_timeout(deadline);
         let mut client = HealthClient::new(channel);
-        let check = client.check(request);
-        match tokio::time::timeout(deadline, check).await {
-            Ok(Ok(response)) if response.get_ref().status() == ServingStatus::Serving => {
+        match client.check(request).await {
+            Ok(response) if response.get_ref().status() == ServingStatus::Serving => {
                 Health::Serving
             }
-            Ok(Ok(_)) => Health::NotServing,
-            Ok(Err(status)) => {
+            Ok(_) => Health::NotServing,
+            Err(status) => {
                 tracing::warn!(%service, code = ?status.code(), message = status.message(), "health check failed");
-                Health::Unreachable
-            }
-            Err(_elapsed) => {
-                tracing::warn!(%service, "health check timed out");
                 Health::Unreachable
             }
         }
@@ -163,17 +175,5 @@ mod tests {
         let metadata = request.metadata();
         assert_eq!(metadata.get("x-correlation-id").unwrap(), "order-flow-1");
         assert_eq!(metadata.get("grpc-timeout").unwrap(), "10000000u");
-    }
-
-    #[tokio::test]
-    async fn a_service_that_never_answers_is_a_deadline_problem() {
-        let config = Config {
-            request_timeout: Duration::from_millis(50),
-            ..Config::local()
-        };
-        let upstreams = Upstreams::connect_lazy(&config).unwrap();
-        let never = std::future::pending::<Result<tonic::Response<()>, tonic::Status>>();
-        let error = upstreams.call(Service::Orders, never).await.unwrap_err();
-        assert_eq!(error.kind().status.as_u16(), 504);
     }
 }

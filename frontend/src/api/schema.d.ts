@@ -172,7 +172,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Both services answer their gRPC health check with SERVING. */
+        /**
+         * Both services answer their gRPC health check with SERVING (each asked
+         *     at once, within a short deadline); otherwise a 503 problem
+         *     `NOT_READY` naming the service(s) not serving.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -356,12 +360,12 @@ export interface components {
              */
             type: string;
         };
-        /** @description The answer of `/readyz`. */
+        /** @description The answer of `/readyz` when the gateway is ready. */
         Readiness: {
             orders: components["schemas"]["UpstreamHealth"];
             payments: components["schemas"]["UpstreamHealth"];
             /**
-             * @description `ready` when every service is serving, `not_ready` otherwise.
+             * @description `ready`.
              * @example ready
              */
             status: string;
@@ -467,9 +471,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The orders service is down */
+            /** @description `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -527,9 +533,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The orders service is down */
+            /** @description `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -577,9 +585,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The orders service is down */
+            /** @description `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -677,9 +687,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down */
+            /** @description `TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -744,9 +756,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The payments service is down */
+            /** @description `UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -797,9 +811,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The payments service is down */
+            /** @description `UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -864,9 +880,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The payments service is down */
+            /** @description `UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After` */
             503: {
                 headers: {
+                    /** @description With `OVERLOADED`: seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -913,13 +931,13 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description A service is not serving */
+            /** @description `NOT_READY`: a service is not serving or does not answer its health check; `detail` names it */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Readiness"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

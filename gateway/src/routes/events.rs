@@ -56,8 +56,9 @@ pub async fn order_events(
     ApiPath(id): ApiPath,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let id = order_id(&id)?;
-    let mut request = upstreams.request(WatchOrderRequest { id: id.to_string() });
-    request.set_timeout(rules.max_lifetime);
+    // The call's deadline bounds the wait for the stream to start; once it
+    // has, `SSE_MAX_SECS` bounds how long it lasts.
+    let request = upstreams.request(WatchOrderRequest { id: id.to_string() });
     let mut orders = upstreams.orders();
     // Answers once the first state is read: an unknown id is a 404 here.
     let states = upstreams

@@ -1,11 +1,15 @@
 //! Probes: `/healthz` (the process is up) and `/readyz` (both services
-//! answer their gRPC health check).
+//! answer their gRPC health check with SERVING).
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::upstream::{Health, Service, Upstreams};
+use crate::{
+    error::ApiError,
+    problem::Problem,
+    upstream::{Health, Service, Upstreams},
+};
 
 /// The answer of `/healthz`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -23,10 +27,10 @@ pub enum UpstreamHealth {
     Unreachable,
 }
 
-/// The answer of `/readyz`.
+/// The answer of `/readyz` when the gateway is ready.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready` when every service is serving, `not_ready` otherwise.
+    /// `ready`.
     #[schema(example = "ready")]
     pub status: String,
     pub orders: UpstreamHealth,
@@ -46,33 +50,32 @@ pub async fn healthz() -> Json<Liveness> {
     })
 }
 
-/// Both services answer their gRPC health check with SERVING.
+/// Both services answer their gRPC health check with SERVING (each asked
+/// at once, within a short deadline); otherwise a 503 problem
+/// `NOT_READY` naming the service(s) not serving.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "health",
     responses(
         (status = 200, description = "Both services are serving", body = Readiness),
-        (status = 503, description = "A service is not serving", body = Readiness),
+        (status = 503, description = "`NOT_READY`: a service is not serving or does not answer its health check; `detail` names it", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn readyz(State(upstreams): State<Upstreams>) -> (StatusCode, Json<Readiness>) {
+pub async fn readyz(State(upstreams): State<Upstreams>) -> Result<Json<Readiness>, ApiError> {
     let (orders, payments) = tokio::join!(
         upstreams.health(Service::Orders),
         upstreams.health(Service::Payments)
     );
-    let ready = orders == Health::Serving && payments == Health::Serving;
-    let report = Readiness {
-        status: if ready { "ready" } else { "not_ready" }.to_owned(),
-        orders: orders.into(),
-        payments: payments.into(),
-    };
-    let status = if ready {
-        StatusCode::OK
+    if orders == Health::Serving && payments == Health::Serving {
+        Ok(Json(Readiness {
+            status: "ready".to_owned(),
+            orders: orders.into(),
+            payments: payments.into(),
+        }))
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(report))
+        Err(ApiError::NotReady { orders, payments })
+    }
 }
 
 impl From<Health> for UpstreamHealth {

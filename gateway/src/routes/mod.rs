@@ -9,18 +9,23 @@ pub mod trace;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, shed, state::AppState};
 
-/// Every documented route, with its OpenAPI paths.
-pub fn documented() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+/// Every documented route, with its OpenAPI paths. The calls to the
+/// services share at most `max_concurrent` permits ([`crate::shed`]);
+/// event streams and probes do not count.
+pub fn documented(max_concurrent: usize) -> OpenApiRouter<AppState> {
+    let limited = OpenApiRouter::new()
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
-        .routes(routes!(events::order_events))
         .routes(routes!(trace::order_trace))
         .routes(routes!(payments::create_account))
         .routes(routes!(payments::top_up))
         .routes(routes!(payments::get_balance))
+        .route_layer(shed::layer(max_concurrent));
+    OpenApiRouter::new()
+        .merge(limited)
+        .routes(routes!(events::order_events))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

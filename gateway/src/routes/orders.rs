@@ -52,7 +52,7 @@ pub const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
             )),
         (status = 400, description = "Invalid input, or an invalid Idempotency-Key (`field` is `Idempotency-Key`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was already used for a different request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn create_order(
@@ -100,7 +100,7 @@ running waits for the first answer.";
         (status = 200, description = "The order", body = OrderView),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn get_order(
@@ -151,7 +151,7 @@ pub struct ListOrdersQuery {
     responses(
         (status = 200, description = "One page of orders and the total", body = OrderPage),
         (status = 400, description = "Invalid user, limit or offset", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn list_orders(

@@ -31,7 +31,7 @@ use crate::{
         (status = 400, description = "Invalid input, or an invalid Idempotency-Key (`field` is `Idempotency-Key`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The user already has an account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was already used for a different request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn create_account(
@@ -75,7 +75,7 @@ pub async fn create_account(
         (status = 400, description = "Invalid input, a balance that would overflow, or an invalid Idempotency-Key (`field` is `Idempotency-Key`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The user has no account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was already used for a different request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn top_up(
@@ -110,7 +110,7 @@ pub async fn top_up(
         (status = 200, description = "The account with its balance", body = AccountView),
         (status = 400, description = "Invalid user id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The user has no account", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The payments service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn get_balance(

@@ -196,8 +196,15 @@ async fn liveness_is_up_and_readiness_reports_the_unreachable_services() {
     );
     let ready = get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(ready.body["orders"], "UNREACHABLE");
-    assert_eq!(ready.body["payments"], "UNREACHABLE");
+    assert_eq!(
+        ready.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    assert_eq!(ready.body["code"], "NOT_READY");
+    assert_eq!(
+        ready.body["detail"],
+        "not ready: the orders service is UNREACHABLE, the payments service is UNREACHABLE"
+    );
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ use crate::{
         (status = 200, description = "The order's trace", body = TraceView),
         (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`NOT_FOUND`: no such order; `TRACE_NOT_FOUND`: Jaeger has no trace of it (yet)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
 pub async fn order_trace(

@@ -127,6 +127,20 @@ impl TestGateway {
         Self::spawn_with(config, None).await
     }
 
+    /// The gateway with `config` in front of a freshly started orders
+    /// service, and of a payments endpoint that accepts connections and
+    /// never answers: each payments call holds its request until the
+    /// call's deadline.
+    pub async fn with_hung_payments(config: Config) -> Self {
+        let system = TestSystem::start().await;
+        let config = Config {
+            orders_url: format!("http://{}", system.orders_addr),
+            payments_url: hung_service_url().await,
+            ..config
+        };
+        Self::spawn_with(config, Some(system)).await
+    }
+
     async fn spawn(orders_url: &str, payments_url: &str, system: Option<TestSystem>) -> Self {
         let config = Config {
             orders_url: orders_url.to_owned(),

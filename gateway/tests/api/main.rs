@@ -14,6 +14,8 @@ mod payments;
 mod problems_everywhere;
 mod proxy;
 mod raw_http;
+mod refused_by_the_gateway;
+mod shedding;
 mod spa;
 mod spa_contract;
 mod sse;

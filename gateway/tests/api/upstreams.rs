@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use gateway::Config;
+
 use crate::helpers::TestGateway;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,8 +33,11 @@ async fn a_service_that_is_down_gives_a_503_problem_not_a_hang() {
     );
 
     let ready = gateway.get("/readyz").await;
-    assert_eq!(ready.status, 503);
-    assert_eq!(ready.body["orders"], "UNREACHABLE");
+    let detail = ready.problem(503, "NOT_READY")["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the orders service is UNREACHABLE"),
+        "{detail}"
+    );
     assert_eq!(gateway.get("/healthz").await.expect(200)["status"], "ok");
     gateway.stop().await;
 }
@@ -51,14 +56,28 @@ async fn the_gateway_is_ready_when_both_services_serve() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_names_the_one_service_that_does_not_answer_its_health_check() {
+    // Orders is up; payments accepts connections and never answers.
+    let gateway = TestGateway::with_hung_payments(Config::local()).await;
+    let started = Instant::now();
+    let ready = gateway.get("/readyz").await;
+    let took = started.elapsed();
+    assert_eq!(
+        ready.problem(503, "NOT_READY")["detail"],
+        "not ready: the payments service is UNREACHABLE"
+    );
+    // The health check's own short deadline, not REQUEST_TIMEOUT_MS (10 s).
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_upstream_gives_504_every_time() {
     let timeout = Duration::from_millis(100);
     let gateway = TestGateway::in_front_of_hung_services(timeout).await;
     for _ in 0..20 {
         let started = Instant::now();
-        // The call's own deadline, the gateway's wait for the call and the
-        // request's budget expire together; whichever is seen first, the
-        // answer is the same 504.
+        // The call's deadline (its grpc-timeout) is the one timeout.
         gateway
             .balance("alice")
             .await
@@ -73,5 +92,20 @@ async fn a_hung_upstream_gives_504_every_time() {
             started.elapsed()
         );
     }
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_stream_from_a_hung_service_is_a_504_after_the_call_deadline() {
+    let timeout = Duration::from_millis(200);
+    let gateway = TestGateway::in_front_of_hung_services(timeout).await;
+    let started = Instant::now();
+    gateway
+        .get("/api/orders/0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d/events")
+        .await
+        .problem(504, "DEADLINE_EXCEEDED");
+    let took = started.elapsed();
+    // Not the stream's lifetime (SSE_MAX_SECS, 300 s): the call's deadline.
+    assert!(took >= timeout && took < 10 * timeout, "took {took:?}");
     gateway.stop().await;
 }
