@@ -33,6 +33,10 @@ pub struct Options {
     /// previous one was accepted.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Closed loop: each client places its next order only once the
+    /// previous one has settled (with one client: idle settle latency).
+    #[arg(long, conflicts_with = "rate")]
+    pub wait_settled: bool,
     /// Stop offering orders after this many seconds.
     #[arg(long, value_parser = seconds, default_value = "10")]
     pub duration: Duration,
