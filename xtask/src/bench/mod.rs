@@ -60,6 +60,9 @@ pub struct Flags {
     /// `--profile`: perf samples the three services during the sustained
     /// run; a flamegraph when inferno is installed.
     pub profile: bool,
+    /// PostgreSQL with fsync on, as `cargo xtask run` keeps it (default);
+    /// `--no-fsync`: the tests' throwaway cluster, fsync off.
+    pub durable: bool,
 }
 
 impl Default for Flags {
@@ -74,6 +77,7 @@ impl Default for Flags {
             idle_orders: 200,
             write_docs: true,
             profile: false,
+            durable: true,
         }
     }
 }
@@ -131,10 +135,11 @@ impl Flags {
                 }
                 "--no-docs" => flags.write_docs = false,
                 "--profile" => flags.profile = true,
+                "--no-fsync" => flags.durable = false,
                 other => bail!(
                     "unknown flag {other:?}; cargo xtask bench --report [--quick] [--rates 50,100] \
                      [--concurrency 8,32] [--seconds 15] [--sustain-seconds 60] \
-                     [--ceiling-clients 2,4,8] [--no-docs] [--profile]"
+                     [--ceiling-clients 2,4,8] [--no-docs] [--profile] [--no-fsync]"
                 ),
             }
         }
@@ -215,18 +220,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     install::ensure_jaeger()?;
     tools::run_cargo(
         &root,
-        &[
-            "build",
-            "--release",
-            "--bin",
-            "orders",
-            "--bin",
-            "payments",
-            "--bin",
-            "gateway",
-            "--bin",
-            "loadgen",
-        ],
+        // The same build as plain `cargo xtask bench`: one set of artifacts.
+        &["build", "--release", "--workspace", "--bins"],
         "building the release binaries",
     )?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -239,7 +234,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let machine_before = report::Machine::now();
     eprintln!("xtask: starting PostgreSQL, Kafka, Jaeger and the services (release)");
-    let mut system = System::start(&binaries, &work.join("logs"))?;
+    let mut system = System::start(&binaries, &work.join("logs"), flags.durable)?;
     eprintln!(
         "xtask: ready after {:.0?}; gateway {}",
         started.elapsed(),
@@ -316,8 +311,24 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     ])?;
     runs.push(checked(&mut system, "idle", None, None, idle)?);
 
-    for &rate in &flags.rates {
+    let mut rates = flags.rates.clone();
+    rates.sort_by(f64::total_cmp);
+    for (index, &rate) in rates.iter().enumerate() {
         stop_if_asked()?;
+        let previous_failed = index > 0
+            && runs
+                .last()
+                .is_some_and(|run: &LoadRun| run.kind == "open" && !run.held());
+        if previous_failed {
+            // A backlog only grows from here: higher rates would take minutes
+            // to drain and tell nothing new.
+            eprintln!(
+                "xtask: skipping {:?} orders/s: {} did not hold",
+                &rates[index..],
+                rates[index - 1]
+            );
+            break;
+        }
         eprintln!("xtask: open loop, {rate}/s for {} s", flags.seconds);
         let report = loadgen.run(&[
             "--rate",
@@ -394,19 +405,24 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         work.clone()
     };
     std::fs::create_dir_all(&out)?;
-    std::fs::write(
-        out.join("results.json"),
-        serde_json::to_vec_pretty(&results)?,
-    )?;
-    std::fs::write(out.join("latency.svg"), report::chart(&results))?;
+    let suffix = report::suffix(&results);
+    let (json, svg) = (
+        out.join(format!("results{suffix}.json")),
+        out.join(format!("latency{suffix}.svg")),
+    );
+    std::fs::write(&json, serde_json::to_vec_pretty(&results)?)?;
+    std::fs::write(&svg, report::chart(&results))?;
     if flags.write_docs {
         let page = root.join("docs").join("benchmarks.md");
         let text = std::fs::read_to_string(&page).unwrap_or_default();
-        std::fs::write(&page, report::splice(&text, &markdown))?;
+        std::fs::write(
+            &page,
+            report::splice(&text, &markdown, report::tag(&results)),
+        )?;
         eprintln!(
             "xtask: wrote {}, {} and {}",
-            out.join("results.json").display(),
-            out.join("latency.svg").display(),
+            json.display(),
+            svg.display(),
             page.display()
         );
     } else {

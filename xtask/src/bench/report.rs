@@ -7,9 +7,32 @@ use serde::Serialize;
 
 use super::{LoadRun, Results, chart};
 
-/// Where the generated part of docs/benchmarks.md starts and ends.
-const BEGIN: &str = "<!-- cargo xtask bench --report: begin (generated; edit around it) -->";
-const END: &str = "<!-- cargo xtask bench --report: end -->";
+/// Where the generated part of docs/benchmarks.md starts and ends, one
+/// part per kind of run (`--report`, `--report --no-fsync`).
+fn markers(tag: &str) -> (String, String) {
+    (
+        format!("<!-- cargo xtask bench --report{tag}: begin (generated; edit around it) -->"),
+        format!("<!-- cargo xtask bench --report{tag}: end -->"),
+    )
+}
+
+/// `""` for a durable run, `" --no-fsync"` for the other.
+pub fn tag(results: &Results) -> &'static str {
+    if results.flags.durable {
+        ""
+    } else {
+        " --no-fsync"
+    }
+}
+
+/// The end of the names of a run's files: `results{suffix}.json`.
+pub fn suffix(results: &Results) -> &'static str {
+    if results.flags.durable {
+        ""
+    } else {
+        "-no-fsync"
+    }
+}
 
 /// Variables the bench passes on to the services when set.
 const SERVICE_SETTINGS: &[&str] = &[
@@ -123,12 +146,18 @@ pub fn chart(results: &Results) -> String {
     )
 }
 
-/// Puts `generated` between the markers in `page`, or appends it with them.
-pub fn splice(page: &str, generated: &str) -> String {
-    let block = format!("{BEGIN}\n{}\n{END}", generated.trim_end());
-    match (page.find(BEGIN), page.find(END)) {
+/// Puts `generated` between the markers of `tag` in `page`, or appends it
+/// with them.
+pub fn splice(page: &str, generated: &str, tag: &str) -> String {
+    let (begin_marker, end_marker) = markers(tag);
+    let block = format!("{begin_marker}\n{}\n{end_marker}", generated.trim_end());
+    match (page.find(&begin_marker), page.find(&end_marker)) {
         (Some(begin), Some(end)) if begin < end => {
-            format!("{}{block}{}", &page[..begin], &page[end + END.len()..])
+            format!(
+                "{}{block}{}",
+                &page[..begin],
+                &page[end + end_marker.len()..]
+            )
         }
         _ => format!("{}\n\n{block}\n", page.trim_end()),
     }
@@ -180,18 +209,36 @@ fn invariants(run: &LoadRun) -> String {
 pub fn markdown(results: &Results) -> String {
     let mut out = String::new();
     let machine = &results.machine;
-    let _ = writeln!(out, "## Report of {}\n", results.date);
     let _ = writeln!(
         out,
-        "`cargo xtask bench --report` on {} cores ({}), {} GiB, Linux {}: PostgreSQL 15 (durable, \
-         fsync on, as `cargo xtask run` keeps it), Kafka, Jaeger and the release builds of \
-         orders, payments and the gateway (every span exported to Jaeger), loadgen and pgbench \
-         on the same box; {} users, 10 % of the orders by users without money. The whole run \
-         took {:.0} s.",
+        "## Report of {}{}\n",
+        results.date,
+        if results.flags.durable {
+            ""
+        } else {
+            ", PostgreSQL without fsync"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "`cargo xtask bench --report{}` on {} cores ({}), {} GiB, Linux {}: PostgreSQL 15 ({}), \
+         Kafka, Jaeger and the release builds of orders, payments and the gateway (every span \
+         exported to Jaeger), loadgen and pgbench on the same box; {} users, 10 % of the orders \
+         by users without money. The whole run took {:.0} s.",
+        if results.flags.durable {
+            ""
+        } else {
+            " --no-fsync"
+        },
         machine.cores,
         machine.cpu,
         machine.memory_gib,
         machine.kernel,
+        if results.flags.durable {
+            "durable, fsync on, as `cargo xtask run` keeps it"
+        } else {
+            "the tests' throwaway cluster: fsync off, each commit still written to the OS"
+        },
         super::USERS,
         results.elapsed_secs
     );
@@ -343,8 +390,9 @@ pub fn markdown(results: &Results) -> String {
     }
     let _ = writeln!(
         out,
-        "\n![settle latency against offered rate](bench/latency.svg)\n\nRaw figures: \
-         [bench/results.json](bench/results.json)."
+        "\n![settle latency against offered rate](bench/latency{suffix}.svg)\n\nRaw figures: \
+         [bench/results{suffix}.json](bench/results{suffix}.json).",
+        suffix = suffix(results)
     );
     out
 }
@@ -359,15 +407,18 @@ mod tests {
 
     #[test]
     fn the_generated_part_replaces_the_previous_one_and_keeps_the_text_around_it() {
-        let first = splice("# Benchmarks\n\nHand-written.\n", "## Report 1\n");
+        let first = splice("# Benchmarks\n\nHand-written.\n", "## Report 1\n", "");
         assert!(first.starts_with("# Benchmarks\n\nHand-written.\n\n"));
         assert!(first.contains("## Report 1"));
         let page = format!("{first}\n## Notes\n\nMore.\n");
-        let second = splice(&page, "## Report 2\n");
+        let second = splice(&page, "## Report 2\n", "");
         assert!(!second.contains("Report 1"), "{second}");
         assert!(second.contains("## Report 2"));
         assert!(second.starts_with("# Benchmarks\n\nHand-written.\n"));
         assert!(second.ends_with("## Notes\n\nMore.\n"));
-        assert_eq!(second.matches(BEGIN).count(), 1);
+        assert_eq!(second.matches(&markers("").0).count(), 1);
+        // A run of the other kind has its own part.
+        let both = splice(&second, "## Report 3\n", " --no-fsync");
+        assert!(both.contains("## Report 2") && both.contains("## Report 3"));
     }
 }

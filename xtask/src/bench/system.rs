@@ -32,24 +32,33 @@ pub struct System {
     _jaeger: Jaeger,
     _broker: Broker,
     _postgres: Postgres,
-    _postgres_folder: tempfile::TempDir,
+    _postgres_folder: Option<tempfile::TempDir>,
 }
 
 impl System {
     /// Starts everything and waits until the gateway's `/readyz` says 200.
-    pub fn start(binaries: &Path, logs: &Path) -> anyhow::Result<Self> {
+    /// `durable`: PostgreSQL with fsync on, as `cargo xtask run` keeps its
+    /// data; else the tests' throwaway cluster (fsync off).
+    pub fn start(binaries: &Path, logs: &Path, durable: bool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(logs)?;
-        // A durable cluster (fsync on), as `cargo xtask run` keeps its data.
-        let folder = tempfile::Builder::new()
-            .prefix("orderflow-bench-pg-")
-            .tempdir()?;
-        // The server runs as an unprivileged user when we are root: let it in.
-        std::fs::set_permissions(
-            folder.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )?;
-        let postgres = Postgres::start_persistent(&folder.path().join("data"), free_port()?)
-            .context("starting PostgreSQL")?;
+        let (postgres, folder) = if durable {
+            let folder = tempfile::Builder::new()
+                .prefix("orderflow-bench-pg-")
+                .tempdir()?;
+            // The server runs as an unprivileged user when we are root: let it in.
+            std::fs::set_permissions(
+                folder.path(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )?;
+            let postgres = Postgres::start_persistent(&folder.path().join("data"), free_port()?)
+                .context("starting PostgreSQL")?;
+            (postgres, Some(folder))
+        } else {
+            (
+                Postgres::start_temporary().context("starting PostgreSQL")?,
+                None,
+            )
+        };
         let broker = Broker::start_temporary().context("starting Kafka")?;
         let jaeger = Jaeger::start_temporary().context("starting Jaeger")?;
         let runtime = tokio::runtime::Runtime::new()?;
