@@ -38,7 +38,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         .await
         .context("opening the accounts")?;
 
-    let tracker = Tracker::new(options.quiet);
+    let tracker = Tracker::new(options.quiet, options.poll.map(Duration::from_millis));
     let following = tokio::spawn(tracker.clone().follow(api.clone(), options.settle_within));
     let started = Instant::now();
     let offered = offer(options, &api, &population, &tracker).await;
@@ -92,9 +92,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
                 format!("closed loop, {clients} clients, each waiting for its order to settle")
             }
             (None, Some(clients)) => format!("closed loop, {clients} clients"),
-            (None, None) if options.wait_settled => {
-                "one order at a time, each waiting to settle".to_owned()
-            }
+            (None, None) if options.wait_settled => match options.poll {
+                Some(ms) => format!("one order at a time, polled every {ms} ms"),
+                None => "one order at a time, each waiting to settle".to_owned(),
+            },
             (None, None) => "closed loop, 1 client".to_owned(),
         },
         offering_secs: offering.as_secs_f64(),

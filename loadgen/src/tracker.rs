@@ -98,13 +98,15 @@ impl Outcome {
 
 #[derive(Clone)]
 pub struct Tracker {
+    /// `Some`: poll every order this often instead of following its events.
+    poll: Option<Duration>,
     state: Arc<Mutex<State>>,
     incoming: Arc<Mutex<Option<mpsc::UnboundedReceiver<Placed>>>>,
     bar: ProgressBar,
 }
 
 impl Tracker {
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool, poll: Option<Duration>) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
@@ -118,6 +120,7 @@ impl Tracker {
         };
         let (sender, receiver) = mpsc::unbounded_channel();
         Self {
+            poll,
             state: Arc::new(Mutex::new(State {
                 to_follow: Some(sender),
                 ..State::default()
@@ -207,10 +210,12 @@ impl Tracker {
     /// Follows one order until it is seen settled: through its event
     /// stream, or by polling when the stream fails.
     async fn watch(&self, api: &Api, placed: Placed) {
-        match api.watch_order(&placed.id).await {
-            Ok(Some((order, seen_at))) => return self.record(placed, order, seen_at),
-            Ok(None) => self.count_error("watch ended before a final state".to_owned()),
-            Err(error) => self.count_error(format!("watch {}", error.kind())),
+        if self.poll.is_none() {
+            match api.watch_order(&placed.id).await {
+                Ok(Some((order, seen_at))) => return self.record(placed, order, seen_at),
+                Ok(None) => self.count_error("watch ended before a final state".to_owned()),
+                Err(error) => self.count_error(format!("watch {}", error.kind())),
+            }
         }
         loop {
             if let Ok(order) = api.order(&placed.id).await
@@ -218,7 +223,7 @@ impl Tracker {
             {
                 return self.record(placed, order, Instant::now());
             }
-            tokio::time::sleep(POLL_EVERY).await;
+            tokio::time::sleep(self.poll.unwrap_or(POLL_EVERY)).await;
         }
     }
 

@@ -72,7 +72,7 @@ impl Default for Flags {
             concurrencies: vec![8, 32, 128],
             seconds: 15,
             sustain_seconds: 60,
-            ceiling_clients: vec![2, 4, 8, 16],
+            ceiling_clients: vec![1, 2, 4, 8, 16],
             ceiling_seconds: 10,
             idle_orders: 200,
             write_docs: true,
@@ -310,6 +310,23 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         "120",
     ])?;
     runs.push(checked(&mut system, "idle", None, None, idle)?);
+    eprintln!("xtask: the same, each order polled every 2 ms instead of its event stream");
+    let idle_polled = loadgen.run(&[
+        "--wait-settled",
+        "--poll",
+        "2",
+        "--orders",
+        &flags.idle_orders.to_string(),
+        "--duration",
+        "120",
+    ])?;
+    runs.push(checked(
+        &mut system,
+        "idle-polled",
+        None,
+        None,
+        idle_polled,
+    )?);
 
     let mut rates = flags.rates.clone();
     rates.sort_by(f64::total_cmp);
@@ -378,8 +395,11 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
                 "--duration",
                 &flags.sustain_seconds.to_string(),
             ])?;
-            if let Some(profiler) = profiler {
-                profiler.finish(&work)?;
+            if let Some(profiler) = profiler
+                && let Err(error) = profiler.finish(&work)
+            {
+                // The figures matter more than the profile.
+                eprintln!("xtask:   no profile: {error:#}");
             }
             runs.push(checked(&mut system, "sustained", Some(rate), None, report)?);
         }

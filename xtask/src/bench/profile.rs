@@ -71,7 +71,7 @@ impl Profiler {
         let script = Command::new("sh")
             .arg("-c")
             .arg(
-                "perf script -i perf.data 2>/dev/null | inferno-collapse-perf > perf.folded \
+                "perf script --no-inline -i perf.data 2>/dev/null | inferno-collapse-perf > perf.folded \
                  && inferno-flamegraph --title 'orderflow under sustained load' < perf.folded \
                  > flamegraph.svg",
             )
