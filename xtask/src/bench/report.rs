@@ -173,6 +173,16 @@ fn ms(value: f64) -> String {
     }
 }
 
+/// Milliseconds with their unit: `46.9 ms`, `14.7 s`.
+fn with_unit(value: f64) -> String {
+    let text = ms(value);
+    if text.ends_with(" s") {
+        text
+    } else {
+        format!("{text} ms")
+    }
+}
+
 fn errors(run: &LoadRun) -> String {
     match run.report["errors"].as_object() {
         Some(errors) if errors.is_empty() => "0".to_owned(),
@@ -299,8 +309,8 @@ pub fn markdown(results: &Results) -> String {
             let p99 = run.number(&["settle_ms", "p99"]);
             let _ = writeln!(
                 out,
-                "| settle p99 < 150 ms at 200/s | {} ms | {} |",
-                ms(p99),
+                "| settle p99 < 150 ms at 200/s | {} | {} |",
+                with_unit(p99),
                 yes(p99 < 150.0 && run.clean())
             );
         }
@@ -316,8 +326,8 @@ pub fn markdown(results: &Results) -> String {
             let p50 = run.number(&["settle_ms", "p50"]);
             let _ = writeln!(
                 out,
-                "| idle settle median < 20 ms ({how}) | {} ms | {} |",
-                ms(p50),
+                "| idle settle median < 20 ms ({how}) | {} | {} |",
+                with_unit(p50),
                 yes(p50 < 20.0)
             );
         }
