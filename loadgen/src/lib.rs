@@ -38,12 +38,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         .await
         .context("opening the accounts")?;
 
-    let tracker = Tracker::new(options.quiet);
-    let following = tokio::spawn(tracker.clone().follow(api.clone()));
+    let tracker = Tracker::new(options.quiet, options.poll.map(Duration::from_millis));
+    let following = tokio::spawn(tracker.clone().follow(api.clone(), options.settle_within));
     let started = Instant::now();
     let offered = offer(options, &api, &population, &tracker).await;
     let offering = started.elapsed();
-    tracker.offering_done(options.settle_within);
+    tracker.offering_done();
     following.await.context("the follower task")?;
     let total = started.elapsed();
 
@@ -88,7 +88,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     Ok(Report {
         load: match (options.rate, options.concurrency) {
             (Some(rate), _) => format!("open loop, {rate}/s offered"),
+            (None, Some(clients)) if options.wait_settled => {
+                format!("closed loop, {clients} clients, each waiting for its order to settle")
+            }
             (None, Some(clients)) => format!("closed loop, {clients} clients"),
+            (None, None) if options.wait_settled => match options.poll {
+                Some(ms) => format!("one order at a time, polled every {ms} ms"),
+                None => "one order at a time, each waiting to settle".to_owned(),
+            },
             (None, None) => "closed loop, 1 client".to_owned(),
         },
         offering_secs: offering.as_secs_f64(),
@@ -129,16 +136,23 @@ async fn offer(options: &Options, api: &Api, population: &Population, tracker: &
     let place = |index: usize| {
         let (user, paying) = population.user_for(index);
         let (api, tracker, amount) = (api.clone(), tracker.clone(), options.amount);
+        let (wait_settled, settle_within) = (options.wait_settled, options.settle_within);
         async move {
             let sent = Instant::now();
             match api.place_order(&user, amount).await {
-                Ok(id) => tracker.placed(Placed {
-                    id,
-                    user,
-                    paying,
-                    accepted_at: Instant::now(),
-                    created_in: sent.elapsed(),
-                }),
+                Ok(id) => {
+                    let settled = tracker.placed(Placed {
+                        id,
+                        user,
+                        paying,
+                        accepted_at: Instant::now(),
+                        created_in: sent.elapsed(),
+                    });
+                    if wait_settled {
+                        // An order that never settles is reported unsettled.
+                        let _ = tokio::time::timeout(settle_within, settled).await;
+                    }
+                }
                 Err(error) => tracker.failed(&error),
             }
         }

@@ -33,6 +33,14 @@ pub struct Options {
     /// previous one was accepted.
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Closed loop: each client places its next order only once the
+    /// previous one has settled (with one client: idle settle latency).
+    #[arg(long, conflicts_with = "rate")]
+    pub wait_settled: bool,
+    /// Follow orders by asking for each one's state every this many
+    /// milliseconds instead of through its event stream.
+    #[arg(long, value_name = "MS")]
+    pub poll: Option<u64>,
     /// Stop offering orders after this many seconds.
     #[arg(long, value_parser = seconds, default_value = "10")]
     pub duration: Duration,

@@ -1,21 +1,32 @@
-//! Follows every accepted order until it settles, polling its state, and
-//! keeps what the report needs.
+//! Follows every accepted order until it settles, through its event stream
+//! (`GET /api/orders/{id}/events`), and keeps what the report needs.
+//!
+//! One stream per pending order costs the system two reads of the order (the
+//! state now, the state after the change) and no work while it waits, where
+//! polling every pending order every few milliseconds was load of its own
+//! that grew with the backlog. At most [`MAX_WATCHES`] streams are open at
+//! once; further orders wait for one to end. A stream that fails or ends
+//! before a final state is counted as an error and the order is polled
+//! instead.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
-use futures::{StreamExt, stream};
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::{
+    sync::{Semaphore, mpsc, oneshot},
+    task::JoinSet,
+};
 
-use crate::{Api, CallError};
+use crate::{Api, CallError, api::OrderState};
 
-/// How often the pending orders are asked for their state.
-const POLL_EVERY: Duration = Duration::from_millis(5);
-/// Orders asked for at once.
-const POLL_CONCURRENCY: usize = 64;
+/// Event streams open at once.
+const MAX_WATCHES: usize = 512;
+/// How often an order whose stream failed is asked for its state.
+const POLL_EVERY: Duration = Duration::from_millis(20);
 
 /// An accepted order.
 #[derive(Clone, Debug)]
@@ -50,11 +61,14 @@ impl Settled {
 
 #[derive(Default)]
 struct State {
-    pending: Vec<Placed>,
+    pending: HashMap<String, Placed>,
     settled: Vec<Settled>,
     create_latencies: Vec<Duration>,
     errors: BTreeMap<String, u64>,
-    settle_deadline: Option<Instant>,
+    /// Clients waiting for their order to settle (`--wait-settled`).
+    waiters: HashMap<String, oneshot::Sender<()>>,
+    /// Where accepted orders go to be followed; `None` once offering ended.
+    to_follow: Option<mpsc::UnboundedSender<Placed>>,
 }
 
 /// What was seen, once the run is over.
@@ -84,12 +98,15 @@ impl Outcome {
 
 #[derive(Clone)]
 pub struct Tracker {
+    /// `Some`: poll every order this often instead of following its events.
+    poll: Option<Duration>,
     state: Arc<Mutex<State>>,
+    incoming: Arc<Mutex<Option<mpsc::UnboundedReceiver<Placed>>>>,
     bar: ProgressBar,
 }
 
 impl Tracker {
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool, poll: Option<Duration>) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
@@ -101,8 +118,14 @@ impl Tracker {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         };
+        let (sender, receiver) = mpsc::unbounded_channel();
         Self {
-            state: Arc::default(),
+            poll,
+            state: Arc::new(Mutex::new(State {
+                to_follow: Some(sender),
+                ..State::default()
+            })),
+            incoming: Arc::new(Mutex::new(Some(receiver))),
             bar,
         }
     }
@@ -114,66 +137,108 @@ impl Tracker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn placed(&self, order: Placed) {
+    /// Records an accepted order and starts following it; the receiver
+    /// fires once it has settled.
+    pub fn placed(&self, order: Placed) -> oneshot::Receiver<()> {
+        let (settled, waiter) = oneshot::channel();
         let mut state = self.state();
         state.create_latencies.push(order.created_in);
-        state.pending.push(order);
+        state.waiters.insert(order.id.clone(), settled);
+        state.pending.insert(order.id.clone(), order.clone());
+        if let Some(to_follow) = &state.to_follow {
+            let _ = to_follow.send(order);
+        }
+        waiter
     }
 
     pub fn failed(&self, error: &CallError) {
-        *self.state().errors.entry(error.kind()).or_default() += 1;
+        self.count_error(error.kind());
     }
 
-    /// No more orders come; the rest must settle within `within`.
-    pub fn offering_done(&self, within: Duration) {
-        self.state().settle_deadline = Some(Instant::now() + within);
+    fn count_error(&self, kind: String) {
+        *self.state().errors.entry(kind).or_default() += 1;
     }
 
-    /// Polls the pending orders until all have settled after the offering,
-    /// or its deadline passes.
-    pub async fn follow(self, api: Api) {
+    /// No more orders come.
+    pub fn offering_done(&self) {
+        self.state().to_follow = None;
+    }
+
+    /// Follows every accepted order until it settles, until the offering
+    /// has ended and every order has settled, or until `within` after the
+    /// offering ended.
+    pub async fn follow(self, api: Api, within: Duration) {
+        let Some(mut incoming) = self
+            .incoming
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+        else {
+            return;
+        };
+        let slots = Arc::new(Semaphore::new(MAX_WATCHES));
+        let mut watches = JoinSet::new();
+        // Until the offering ends (the channel closes), start a watch per order.
         loop {
-            let pending: Vec<Placed> = {
-                let state = self.state();
-                let over = state
-                    .settle_deadline
-                    .is_some_and(|deadline| state.pending.is_empty() || Instant::now() > deadline);
-                if over {
+            tokio::select! {
+                placed = incoming.recv() => match placed {
+                    Some(placed) => {
+                        let Ok(slot) = slots.clone().acquire_owned().await else { break };
+                        let (tracker, api) = (self.clone(), api.clone());
+                        watches.spawn(async move {
+                            tracker.watch(&api, placed).await;
+                            drop(slot);
+                        });
+                    }
+                    None => break,
+                },
+                Some(_) = watches.join_next(), if !watches.is_empty() => {}
+            }
+        }
+        let deadline = tokio::time::Instant::now() + within;
+        while !watches.is_empty() {
+            match tokio::time::timeout_at(deadline, watches.join_next()).await {
+                Ok(_) => {}
+                Err(_) => {
+                    watches.abort_all();
                     break;
                 }
-                state.pending.clone()
-            };
-            let answers: Vec<(Placed, Result<_, CallError>, Instant)> = stream::iter(pending)
-                .map(|placed| {
-                    let api = api.clone();
-                    async move {
-                        let answer = api.order(&placed.id).await;
-                        (placed, answer, Instant::now())
-                    }
-                })
-                .buffer_unordered(POLL_CONCURRENCY)
-                .collect()
-                .await;
-            self.record(answers);
-            tokio::time::sleep(POLL_EVERY).await;
+            }
         }
     }
 
-    fn record(&self, answers: Vec<(Placed, Result<crate::api::OrderState, CallError>, Instant)>) {
-        let mut state = self.state();
-        for (placed, answer, seen_at) in answers {
-            let Ok(order) = answer else { continue };
-            if order.status == "NEW" {
-                continue;
+    /// Follows one order until it is seen settled: through its event
+    /// stream, or by polling when the stream fails.
+    async fn watch(&self, api: &Api, placed: Placed) {
+        if self.poll.is_none() {
+            match api.watch_order(&placed.id).await {
+                Ok(Some((order, seen_at))) => return self.record(placed, order, seen_at),
+                Ok(None) => self.count_error("watch ended before a final state".to_owned()),
+                Err(error) => self.count_error(format!("watch {}", error.kind())),
             }
-            state.pending.retain(|pending| pending.id != placed.id);
-            state.settled.push(Settled {
-                latency: seen_at.duration_since(placed.accepted_at),
-                status: order.status,
-                reason: order.failure_reason,
-                placed,
-            });
         }
+        loop {
+            if let Ok(order) = api.order(&placed.id).await
+                && order.status != "NEW"
+            {
+                return self.record(placed, order, Instant::now());
+            }
+            tokio::time::sleep(self.poll.unwrap_or(POLL_EVERY)).await;
+        }
+    }
+
+    fn record(&self, placed: Placed, order: OrderState, seen_at: Instant) {
+        let mut state = self.state();
+        state.pending.remove(&placed.id);
+        if let Some(waiter) = state.waiters.remove(&placed.id) {
+            let _ = waiter.send(());
+        }
+        state.settled.push(Settled {
+            latency: seen_at.duration_since(placed.accepted_at),
+            status: order.status,
+            reason: order.failure_reason,
+            placed,
+        });
         let errors: u64 = state.errors.values().sum();
         self.bar.set_message(format!(
             "accepted {}, settled {}, pending {}, errors {errors}",
@@ -186,9 +251,11 @@ impl Tracker {
     pub fn finish(self) -> Outcome {
         self.bar.finish_and_clear();
         let mut state = self.state();
+        let mut unsettled: Vec<Placed> = state.pending.drain().map(|(_, placed)| placed).collect();
+        unsettled.sort_by_key(|placed| placed.accepted_at);
         Outcome {
             settled: std::mem::take(&mut state.settled),
-            unsettled: std::mem::take(&mut state.pending),
+            unsettled,
             create_latencies: std::mem::take(&mut state.create_latencies),
             errors: std::mem::take(&mut state.errors),
         }
