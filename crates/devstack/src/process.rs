@@ -10,11 +10,40 @@ use std::{
 
 use anyhow::{Context, bail};
 
-/// A port on 127.0.0.1 that was free a moment ago.
+/// A port on 127.0.0.1 that was free a moment ago, for a server started
+/// later. It is drawn at random from below the kernel's ephemeral range: a
+/// port the kernel hands out (`bind` to port 0, or the local end of any
+/// outgoing connection) could be taken again by a client before our server
+/// binds it, which made parallel tests collide.
 pub fn free_port() -> anyhow::Result<u16> {
+    use std::hash::{BuildHasher, RandomState};
+    let (ephemeral_start, _) = ephemeral_range();
+    let low = 10_000u16;
+    let span = ephemeral_start.saturating_sub(low);
+    if span >= 1_000 {
+        let random = RandomState::new();
+        for attempt in 0u64..200 {
+            let draw = random.hash_one((std::process::id(), attempt));
+            let port = low + u16::try_from(draw % u64::from(span)).unwrap_or(0);
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
     let listener =
         TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding a probe port on 127.0.0.1")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// The kernel's ephemeral port range (Linux's default when unreadable).
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut bounds = text.split_whitespace().map(str::parse::<u16>);
+            Some((bounds.next()?.ok()?, bounds.next()?.ok()?))
+        })
+        .unwrap_or((32_768, 60_999))
 }
 
 /// Fails when something already listens on `port`: a server of ours that
@@ -139,4 +168,22 @@ pub(crate) fn wait_ready(
 /// True when something accepts TCP connections at `addr`.
 pub(crate) fn accepts(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_bindable_and_outside_the_kernels_ephemeral_range() {
+        let (start, end) = ephemeral_range();
+        for _ in 0..20 {
+            let port = free_port().unwrap();
+            assert!(
+                !(start..=end).contains(&port),
+                "{port} is in the ephemeral range {start}-{end}"
+            );
+            TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("the port is free");
+        }
+    }
 }

@@ -139,11 +139,10 @@ pub async fn ensure_topics(config: &MessagingConfig, topics: &[&str]) -> anyhow:
     let options = AdminOptions::new()
         .request_timeout(Some(Duration::from_secs(10)))
         .operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics(&new_topics, &options)
-        .await
-        .context("creating topics")?;
-    for result in results {
+    let results = admin.create_topics(&new_topics, &options).await;
+    // Dropping an admin client destroys it (joins its threads), which blocks.
+    drop(tokio::task::spawn_blocking(move || drop(admin)));
+    for result in results.context("creating topics")? {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => anyhow::bail!("creating topic {topic}: {code}"),
