@@ -23,31 +23,12 @@ where
     }
 }
 
-/// `name` as text, or `default`.
-pub fn string_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| default.to_owned())
-}
-
 /// `name` as text; an error naming the variable when unset.
 pub fn required(name: &str) -> anyhow::Result<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
         .with_context(|| format!("{name} must be set"))
-}
-
-/// `name` in milliseconds, or `default`.
-pub fn millis_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
-    let default_ms = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
-    or(name, default_ms).map(Duration::from_millis)
-}
-
-/// `name` in seconds, or `default`.
-pub fn secs_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
-    or(name, default.as_secs()).map(Duration::from_secs)
 }
 
 /// Declares the environment variables a binary reads, once: a constant per

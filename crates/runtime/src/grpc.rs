@@ -5,9 +5,6 @@
 use anyhow::Context;
 use tonic_health::{ServingStatus, pb::health_server::HealthServer, server::HealthReporter};
 
-/// gRPC metadata key of the correlation id the gateway forwards.
-pub const CORRELATION_ID: &str = "x-correlation-id";
-
 /// The `grpc.health.v1` service and the handle that sets its status.
 pub fn health() -> (
     Health,

@@ -117,7 +117,7 @@ type OnEos = fn(Option<&HeaderMap>, Duration, &Span);
 type OnFailure = fn(GrpcFailureClass, Duration, &Span);
 
 /// The layer that gives each request a server span.
-pub type ServerLayer = TraceLayer<
+pub(crate) type ServerLayer = TraceLayer<
     SharedClassifier<GrpcErrorsAsFailures>,
     MakeSpan,
     (),
@@ -128,7 +128,7 @@ pub type ServerLayer = TraceLayer<
 >;
 
 /// A server span per request, with its status code.
-pub fn server_layer() -> ServerLayer {
+pub(crate) fn server_layer() -> ServerLayer {
     TraceLayer::new_for_grpc()
         .make_span_with(server::<Body> as MakeSpan)
         .on_request(())
