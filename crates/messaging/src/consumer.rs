@@ -122,7 +122,7 @@ pub enum Outcome {
 }
 
 /// Consumes `topic` in `group` with `handler` until `shutdown`.
-pub struct InboxConsumer<H> {
+pub(crate) struct InboxConsumer<H> {
     pub db: DatabaseConnection,
     pub config: MessagingConfig,
     pub topic: String,

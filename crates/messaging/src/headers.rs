@@ -26,7 +26,7 @@ pub const DLQ_SOURCE: &str = "dlq-source";
 pub const DLQ_ATTEMPTS: &str = "dlq-attempts";
 
 /// Headers for a record: event id, type, content type and trace context.
-pub fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> OwnedHeaders {
+pub(crate) fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> OwnedHeaders {
     let mut headers = OwnedHeaders::new()
         .insert(header(EVENT_ID, event_id))
         .insert(header(EVENT_TYPE, event_type))
@@ -70,7 +70,7 @@ pub fn copy(headers: Option<&BorrowedHeaders>) -> OwnedHeaders {
 
 /// Why a record's headers break the contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ContractError {
+pub(crate) enum ContractError {
     #[error("the required header {0} is missing or not UTF-8")]
     Missing(&'static str),
     #[error("unexpected event type {found}, expected {expected}")]
@@ -84,7 +84,7 @@ pub enum ContractError {
 /// Checks the contract headers of a record that should hold an
 /// `event_type`, and returns the event id they name (which the payload's
 /// must equal).
-pub fn check_contract(
+pub(crate) fn check_contract(
     headers: Option<&BorrowedHeaders>,
     event_type: &str,
 ) -> Result<Uuid, ContractError> {
