@@ -13,7 +13,7 @@ use crate::health::Recheck;
 
 /// `S` behind a gate that opens once, when the service is ready.
 #[derive(Clone)]
-pub struct Gated<S> {
+pub(crate) struct Gated<S> {
     inner: S,
     recheck: Recheck,
 }

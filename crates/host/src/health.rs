@@ -26,7 +26,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Shared between the health monitor and the parts that make the service
 /// ready or see it fail.
 #[derive(Clone, Debug, Default)]
-pub struct Recheck {
+pub(crate) struct Recheck {
     ready: Arc<AtomicBool>,
     wake: Arc<Notify>,
 }
@@ -51,7 +51,7 @@ impl Recheck {
 
 /// What one round of checks saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub ready: bool,
     pub database: bool,
     pub broker: bool,
@@ -66,7 +66,7 @@ impl Seen {
 /// Asks the database and the broker every `interval` (or on
 /// [`Recheck::now`]) and calls `report` whenever what it saw changes, until
 /// `shutdown`.
-pub async fn monitor<F, Fut>(
+pub(crate) async fn monitor<F, Fut>(
     db: DatabaseConnection,
     brokers: &str,
     interval: Duration,
