@@ -75,7 +75,7 @@ impl Broker {
     }
 
     /// The broker's log file.
-    pub fn log_path(&self) -> PathBuf {
+    pub(crate) fn log_path(&self) -> PathBuf {
         self.data_dir.join("server.log")
     }
 

@@ -30,13 +30,13 @@ pub(crate) fn ensure_free(port: u16, what: &str) -> anyhow::Result<()> {
 /// are root the servers run as the `postgres` user (or `nobody`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RunAs {
-    pub uid: libc::uid_t,
-    pub gid: libc::gid_t,
+    pub(crate) uid: libc::uid_t,
+    pub(crate) gid: libc::gid_t,
 }
 
 impl RunAs {
     /// `None` when we are not root: then the servers run as we do.
-    pub fn unprivileged() -> Option<Self> {
+    pub(crate) fn unprivileged() -> Option<Self> {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             return None;
