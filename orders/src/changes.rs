@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// The notification channel the trigger uses.
-pub const CHANNEL: &str = "order_status";
+pub(crate) const CHANNEL: &str = "order_status";
 
 /// How many changes a slow watcher may fall behind before it is told to
 /// re-read ([`Change::Unknown`]) instead.
@@ -31,7 +31,7 @@ pub enum Change {
 
 /// The process's one listener; clones share it.
 #[derive(Clone, Debug)]
-pub struct OrderChanges {
+pub(crate) struct OrderChanges {
     sender: broadcast::Sender<Change>,
 }
 
@@ -53,7 +53,7 @@ impl OrderChanges {
 
 /// One watcher's view of the changes.
 #[derive(Debug)]
-pub struct Subscription(broadcast::Receiver<Change>);
+pub(crate) struct Subscription(broadcast::Receiver<Change>);
 
 impl Subscription {
     /// The next change; `None` once the listener is gone for good.

@@ -39,7 +39,7 @@ impl OrderStatus {
     }
 
     /// `FINISHED` and `CANCELLED` never change again.
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(self, Self::Finished | Self::Cancelled)
     }
 
@@ -55,7 +55,7 @@ impl OrderStatus {
 
 /// Free text given with an order, at most 1000 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Description(String);
+pub(crate) struct Description(String);
 
 impl Description {
     pub const MAX_LEN: usize = 1000;
@@ -82,7 +82,7 @@ impl TryFrom<String> for Description {
 
 /// A valid request for a new order.
 #[derive(Debug, Clone)]
-pub struct NewOrder {
+pub(crate) struct NewOrder {
     pub user_id: UserId,
     pub amount: Amount,
     pub description: Description,
@@ -96,7 +96,7 @@ pub struct Order {
     pub id: Uuid,
     pub user_id: UserId,
     pub amount: Amount,
-    pub description: Description,
+    pub(crate) description: Description,
     pub status: OrderStatus,
     /// Why it was cancelled; `None` unless `status` is `Cancelled`.
     pub failure_reason: Option<FailureReason>,
@@ -110,13 +110,13 @@ pub struct Order {
 
 /// One page of a user's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
+pub(crate) struct PageRequest {
     pub limit: u64,
     pub offset: u64,
 }
 
 impl PageRequest {
-    pub const MAX_LIMIT: i32 = 100;
+    pub(crate) const MAX_LIMIT: i32 = 100;
 
     pub fn new(limit: i32, offset: i32) -> Result<Self, Invalid> {
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
@@ -143,7 +143,7 @@ pub struct Page {
 
 /// How a payment ended, as far as orders care.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settlement {
+pub(crate) enum Settlement {
     /// Paid: the order is `FINISHED`.
     Paid,
     /// Not paid, for this reason: the order is `CANCELLED`.

@@ -14,7 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod metrics;
-pub mod ordering;
+pub(crate) mod ordering;
 pub mod payment_results;
 pub mod startup;
 pub mod watching;

@@ -20,7 +20,7 @@ const BUFFER: usize = 4;
 
 /// Watches orders.
 #[derive(Clone, Debug)]
-pub struct Watching {
+pub(crate) struct Watching {
     pub db: DatabaseConnection,
     pub changes: OrderChanges,
     /// The longest one watch lasts (`WATCH_MAX_SECS`).
@@ -32,7 +32,7 @@ pub struct Watching {
 /// The states of one watched order, first the current one. The channel
 /// closes after a final state, at the end of the watch's lifetime, or at
 /// shutdown; an error is the last item.
-pub type States = mpsc::Receiver<Result<Order, OrderError>>;
+pub(crate) type States = mpsc::Receiver<Result<Order, OrderError>>;
 
 impl Watching {
     /// Starts watching order `id`; [`OrderError::NotFound`] before anything

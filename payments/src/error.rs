@@ -2,7 +2,7 @@
 
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
-pub enum AccountError {
+pub(crate) enum AccountError {
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

@@ -100,7 +100,7 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<
 }
 
 /// A page of `user_id`'s orders, newest first, and their total.
-pub async fn list(
+pub(crate) async fn list(
     db: &impl ConnectionTrait,
     user_id: &UserId,
     page: PageRequest,
@@ -137,7 +137,7 @@ pub enum Settled {
 
 /// Moves order `id` from `NEW` to `FINISHED` or `CANCELLED`; only a `NEW`
 /// order changes.
-pub async fn settle(
+pub(crate) async fn settle(
     db: &impl ConnectionTrait,
     id: Uuid,
     settlement: &Settlement,

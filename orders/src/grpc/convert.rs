@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::{Description, Invalid, NewOrder, Order, OrderStatus};
 
-pub fn new_order(request: api::CreateOrderRequest) -> Result<NewOrder, Invalid> {
+pub(crate) fn new_order(request: api::CreateOrderRequest) -> Result<NewOrder, Invalid> {
     Ok(NewOrder {
         user_id: UserId::try_from(request.user_id)
             .map_err(|error| Invalid::new("user_id", error))?,

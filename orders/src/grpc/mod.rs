@@ -22,8 +22,8 @@ use crate::{
 pub use api::orders_service_server::OrdersServiceServer;
 
 /// The gRPC face of the orders service.
-pub struct OrdersApi {
-    pub ordering: Ordering,
+pub(crate) struct OrdersApi {
+    pub(crate) ordering: Ordering,
     pub watching: Watching,
 }
 

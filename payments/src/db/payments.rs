@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// A settled payment, as the `payments` table stores it.
 #[derive(Debug, Clone)]
-pub struct PaymentRecord {
+pub(crate) struct PaymentRecord {
     pub order_id: Uuid,
     /// The `PaymentRequested` event it answered.
     pub event_id: Uuid,
@@ -34,7 +34,10 @@ pub async fn exists(db: &impl ConnectionTrait, order_id: Uuid) -> anyhow::Result
 }
 
 /// Records the payment; fails on a second payment for the same order.
-pub async fn insert(db: &impl ConnectionTrait, payment: &PaymentRecord) -> anyhow::Result<()> {
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    payment: &PaymentRecord,
+) -> anyhow::Result<()> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO payments (order_id, event_id, user_id, amount, status, failure_reason) \
