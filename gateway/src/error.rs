@@ -9,7 +9,7 @@ use crate::upstream::Service;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// A field of the request is missing or has a bad value.
     #[error("{detail}")]
     InvalidField { field: String, detail: String },
@@ -80,7 +80,7 @@ pub enum ApiError {
 
 /// A problem type: its HTTP status and its stable code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Kind {
+pub(crate) struct Kind {
     pub status: StatusCode,
     pub code: &'static str,
 }
@@ -92,7 +92,7 @@ const fn kind(status: StatusCode, code: &'static str) -> Kind {
 /// The one mapping from gRPC statuses to HTTP statuses and problem codes:
 /// by the `google.rpc.ErrorInfo` reason where a service gives one of
 /// orderflow's, otherwise by the code ([`kind_of_grpc`]).
-pub fn kind_of_status(status: &tonic::Status) -> Kind {
+pub(crate) fn kind_of_status(status: &tonic::Status) -> Kind {
     use orderflow_runtime::grpc::{ERROR_DOMAIN, IDEMPOTENCY_KEY_REUSED};
     match status.get_details_error_info() {
         Some(info) if info.domain == ERROR_DOMAIN && info.reason == IDEMPOTENCY_KEY_REUSED => {
@@ -103,7 +103,7 @@ pub fn kind_of_status(status: &tonic::Status) -> Kind {
 }
 
 /// The mapping from gRPC status codes to HTTP statuses and problem codes.
-pub fn kind_of_grpc(code: tonic::Code) -> Kind {
+pub(crate) fn kind_of_grpc(code: tonic::Code) -> Kind {
     use tonic::Code;
     match code {
         Code::InvalidArgument | Code::OutOfRange => {

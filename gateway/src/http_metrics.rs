@@ -37,7 +37,7 @@ fn labels(method: &str, route: Option<&str>, status: u16) -> Vec<KeyValue> {
 
 /// One request being measured: started by [`Measure::start`] at the edge,
 /// recorded by [`Measure::finish`] with the status answered.
-pub struct Measure {
+pub(crate) struct Measure {
     started: Instant,
     method: Method,
     route: Option<MatchedPath>,

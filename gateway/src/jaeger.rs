@@ -34,7 +34,7 @@ pub struct Jaeger {
 /// An order's trace.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = OrderTrace)]
-pub struct TraceView {
+pub(crate) struct TraceView {
     /// The order the trace belongs to.
     pub order_id: String,
     /// The W3C trace id (32 hex digits).
@@ -50,7 +50,7 @@ pub struct TraceView {
 /// One span of a trace.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = TraceSpan)]
-pub struct SpanView {
+pub(crate) struct SpanView {
     /// The span id (16 hex digits).
     pub span_id: String,
     /// The span it is part of; null for the trace's root.
@@ -77,7 +77,7 @@ pub struct SpanView {
 
 impl Jaeger {
     /// The client, when `JAEGER_QUERY_URL` is set.
-    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
+    pub(crate) fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
         let Some(query_url) = &config.jaeger_query_url else {
             return Ok(None);
         };
@@ -96,7 +96,7 @@ impl Jaeger {
 
     /// The first trace in which orders recorded `order_id` (a replayed
     /// request records it too, later), or `None` when Jaeger has none.
-    pub async fn order_trace(&self, order_id: Uuid) -> anyhow::Result<Option<TraceView>> {
+    pub(crate) async fn order_trace(&self, order_id: Uuid) -> anyhow::Result<Option<TraceView>> {
         let tags = serde_json::json!({ "order_id": order_id.to_string() }).to_string();
         let query = serde_urlencoded::to_string([
             ("service", "orders"),

@@ -32,7 +32,7 @@ pub struct CreateOrder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[schema(as = OrderStatus)]
-pub enum OrderStatusView {
+pub(crate) enum OrderStatusView {
     /// Stored; its payment is not settled yet.
     New,
     /// Paid.
@@ -44,7 +44,7 @@ pub enum OrderStatusView {
 /// An order.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = Order)]
-pub struct OrderView {
+pub(crate) struct OrderView {
     /// The order's id, a UUID.
     #[schema(example = "0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d")]
     pub id: String,
@@ -78,7 +78,7 @@ pub struct OrderView {
 
 /// One page of a user's orders, newest first.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-pub struct OrderPage {
+pub(crate) struct OrderPage {
     pub items: Vec<OrderView>,
     /// How many orders the user has in all.
     #[schema(example = 42)]
@@ -114,7 +114,7 @@ pub struct TopUp {
 /// A user's account.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = Account)]
-pub struct AccountView {
+pub(crate) struct AccountView {
     #[schema(example = "alice")]
     pub user_id: String,
     /// The money in the account, in minor units.

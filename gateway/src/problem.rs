@@ -18,11 +18,11 @@ use crate::{
 
 /// An RFC 9457 problem details object.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// A URI naming the problem type; stable, one per `code`.
     #[serde(rename = "type")]
     #[schema(example = "urn:orderflow:problem:invalid-argument")]
-    pub problem_type: String,
+    pub(crate) problem_type: String,
     /// The HTTP reason phrase of `status`.
     #[schema(example = "Bad Request")]
     pub title: String,
@@ -62,7 +62,7 @@ impl Problem {
 }
 
 /// The media type of problem bodies.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -11,20 +11,20 @@ use crate::{Config, jaeger::Jaeger, upstream::Upstreams};
 
 /// The router's state: cloned for every request, so one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState(Arc<Shared>);
+pub(crate) struct AppState(Arc<Shared>);
 
 /// What [`AppState`] shares.
 #[derive(Debug)]
 pub struct Shared {
-    pub upstreams: Upstreams,
-    pub streams: StreamRules,
+    pub(crate) upstreams: Upstreams,
+    pub(crate) streams: StreamRules,
     /// `None` when tracing is off (no `JAEGER_QUERY_URL`).
     pub jaeger: Option<Jaeger>,
 }
 
 /// How event streams behave.
 #[derive(Clone, Debug)]
-pub struct StreamRules {
+pub(crate) struct StreamRules {
     pub heartbeat: Duration,
     pub max_lifetime: Duration,
     /// Cancelled when the gateway stops, which ends every stream so that

@@ -70,7 +70,7 @@ const HEALTH_DEADLINE: Duration = Duration::from_millis(500);
 /// reconnect by themselves. Cloning is one reference count: every request
 /// shares the channels, created once.
 #[derive(Clone, Debug)]
-pub struct Upstreams(Arc<Channels>);
+pub(crate) struct Upstreams(Arc<Channels>);
 
 #[derive(Debug)]
 struct Channels {

@@ -13,7 +13,7 @@ use crate::{
 
 /// The answer of `/healthz`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct Liveness {
+pub(crate) struct Liveness {
     #[schema(example = "ok")]
     pub status: String,
 }
@@ -21,7 +21,7 @@ pub struct Liveness {
 /// What one service's health check said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum UpstreamHealth {
+pub(crate) enum UpstreamHealth {
     Serving,
     NotServing,
     Unreachable,

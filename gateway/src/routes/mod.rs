@@ -31,12 +31,12 @@ pub fn documented(max_concurrent: usize) -> OpenApiRouter<AppState> {
 }
 
 /// The answer for a path no route has.
-pub async fn route_not_found() -> ApiError {
+pub(crate) async fn route_not_found() -> ApiError {
     ApiError::RouteNotFound
 }
 
 /// The answer for a method a path does not have.
-pub async fn method_not_allowed() -> ApiError {
+pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
