@@ -36,7 +36,7 @@ impl Health {
 /// server's own API), health checking, and the `google.rpc` error details
 /// (`google.rpc.BadRequest`, …), so that grpcurl can print the details of an
 /// error status.
-pub fn reflection(
+pub(crate) fn reflection(
     descriptors: &'static [u8],
 ) -> anyhow::Result<(
     tonic_reflection::server::v1::ServerReflectionServer<
