@@ -102,7 +102,7 @@ impl MessagingConfig {
     }
 
     /// Rejects values the pipeline cannot run with, naming the variable.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(!self.brokers.trim().is_empty(), "KAFKA_BROKERS must be set");
         anyhow::ensure!(self.partitions >= 1, "TOPIC_PARTITIONS must be at least 1");
         anyhow::ensure!(

@@ -38,7 +38,7 @@ pub(crate) fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) 
 }
 
 /// A header with a text value.
-pub fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
+pub(crate) fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
     Header {
         key,
         value: Some(value),
@@ -46,7 +46,7 @@ pub fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
 }
 
 /// The value of header `key` as text, when present and UTF-8.
-pub fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a str> {
     headers?
         .iter()
         .find(|header| header.key == key)
@@ -56,7 +56,7 @@ pub fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a s
 
 /// The trace context (W3C `traceparent`, `tracestate`, `baggage`) carried
 /// by a record's headers.
-pub fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
+pub(crate) fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
     propagation::FIELDS
         .iter()
         .filter_map(|key| text(headers, key).map(|value| ((*key).to_owned(), value.to_owned())))
@@ -64,7 +64,7 @@ pub fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
 }
 
 /// A copy of `headers` (all of them, bytes as they are) to extend.
-pub fn copy(headers: Option<&BorrowedHeaders>) -> OwnedHeaders {
+pub(crate) fn copy(headers: Option<&BorrowedHeaders>) -> OwnedHeaders {
     headers.map_or_else(OwnedHeaders::new, BorrowedHeaders::detach)
 }
 
