@@ -70,7 +70,7 @@ impl Broker {
     }
 
     /// The address the broker listens on for clients.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         (Ipv4Addr::LOCALHOST, self.port).into()
     }
 

@@ -59,7 +59,7 @@ impl RunAs {
     }
 
     /// Gives `path` (a folder we created) to this user.
-    pub fn chown(&self, path: &std::path::Path) -> anyhow::Result<()> {
+    pub(crate) fn chown(&self, path: &std::path::Path) -> anyhow::Result<()> {
         std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid))
             .with_context(|| format!("giving {} to uid {}", path.display(), self.uid))
     }

@@ -19,7 +19,7 @@ pub(crate) struct Gated<S> {
 }
 
 impl<S> Gated<S> {
-    pub fn new(inner: S, recheck: Recheck) -> Self {
+    pub(crate) fn new(inner: S, recheck: Recheck) -> Self {
         Self { inner, recheck }
     }
 }

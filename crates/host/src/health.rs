@@ -34,13 +34,13 @@ pub(crate) struct Recheck {
 impl Recheck {
     /// The service is set up (migrated, topics created): from now on its
     /// health is that of its dependencies.
-    pub fn ready(&self) {
+    pub(crate) fn ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
         self.now();
     }
 
     /// Something failed: check the dependencies now, not at the next tick.
-    pub fn now(&self) {
+    pub(crate) fn now(&self) {
         self.wake.notify_one();
     }
 
@@ -52,13 +52,13 @@ impl Recheck {
 /// What one round of checks saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Seen {
-    pub ready: bool,
-    pub database: bool,
-    pub broker: bool,
+    pub(crate) ready: bool,
+    pub(crate) database: bool,
+    pub(crate) broker: bool,
 }
 
 impl Seen {
-    pub fn serving(self) -> bool {
+    pub(crate) fn serving(self) -> bool {
         self.ready && self.database && self.broker
     }
 }
