@@ -166,11 +166,6 @@ impl TestSystem {
         self.wait_until_serving(self.payments_addr).await;
     }
 
-    /// The crash points payments runs with.
-    pub fn payments_crash_points(&self) -> &CrashPoints {
-        &self.payments_config.crash_points
-    }
-
     /// Stops both services gracefully; panics if either failed.
     pub async fn stop(mut self) {
         if let Some(running) = self.orders_app.take() {
