@@ -37,7 +37,7 @@ fn instruments() -> &'static Instruments {
 }
 
 /// An order was placed.
-pub fn created() {
+pub(crate) fn created() {
     instruments().created.add(1, &[]);
 }
 

@@ -22,7 +22,7 @@ use crate::{
 /// how its payment ended.
 #[derive(Debug, Clone)]
 pub(crate) struct PaymentOutcome {
-    pub order_id: Uuid,
+    pub(crate) order_id: Uuid,
     pub(crate) settlement: Settlement,
 }
 
@@ -66,7 +66,7 @@ impl Handler for PaymentResults {
                     crate::metrics::settled(&settlement, created_at);
                 })))
             }
-            Settled::AlreadySettled => {
+            Settled::Already => {
                 tracing::info!(order_id = %event.order_id, "order already settled; result ignored");
                 Ok(None)
             }

@@ -13,7 +13,7 @@ use crate::{
 
 /// Opens accounts, adds money, reads balances.
 #[derive(Clone)]
-pub struct Accounts {
+pub(crate) struct Accounts {
     pub db: DatabaseConnection,
 }
 

@@ -20,7 +20,7 @@ pub(crate) enum AccountError {
 }
 
 impl AccountError {
-    pub fn invalid(field: &'static str, message: impl ToString) -> Self {
+    pub(crate) fn invalid(field: &'static str, message: impl ToString) -> Self {
         Self::Invalid {
             field,
             message: message.to_string(),

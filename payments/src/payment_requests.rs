@@ -33,9 +33,9 @@ pub(crate) const BEFORE_RESULT: &str = "payments.before_result";
 #[derive(Debug, Clone)]
 pub(crate) struct PaymentRequest {
     pub event_id: Uuid,
-    pub order_id: Uuid,
-    pub user_id: UserId,
-    pub amount: Amount,
+    pub(crate) order_id: Uuid,
+    pub(crate) user_id: UserId,
+    pub(crate) amount: Amount,
 }
 
 /// The inbox handler for the payment requests topic.

@@ -10,18 +10,18 @@ use uuid::Uuid;
 /// A settled payment, as the `payments` table stores it.
 #[derive(Debug, Clone)]
 pub(crate) struct PaymentRecord {
-    pub order_id: Uuid,
+    pub(crate) order_id: Uuid,
     /// The `PaymentRequested` event it answered.
     pub event_id: Uuid,
-    pub user_id: UserId,
-    pub amount: Amount,
-    pub status: PaymentStatus,
+    pub(crate) user_id: UserId,
+    pub(crate) amount: Amount,
+    pub(crate) status: PaymentStatus,
     /// Why it failed; `None` when it succeeded.
-    pub failure_reason: Option<FailureReason>,
+    pub(crate) failure_reason: Option<FailureReason>,
 }
 
 /// True when order `order_id` has been paid for (or refused) already.
-pub async fn exists(db: &impl ConnectionTrait, order_id: Uuid) -> anyhow::Result<bool> {
+pub(crate) async fn exists(db: &impl ConnectionTrait, order_id: Uuid) -> anyhow::Result<bool> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

@@ -15,7 +15,7 @@ pub(crate) use api::payments_service_server::PaymentsServiceServer;
 
 /// The gRPC face of the payments service.
 pub(crate) struct PaymentsApi {
-    pub accounts: Accounts,
+    pub(crate) accounts: Accounts,
 }
 
 fn user_id(text: String) -> Result<UserId, AccountError> {
