@@ -44,14 +44,14 @@ impl CorrelationId {
     }
 
     /// The client's id, when it is 1 to 128 visible ASCII characters.
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         let usable = !value.is_empty()
             && value.len() <= MAX_LEN
             && value.bytes().all(|byte| byte.is_ascii_graphic());
         usable.then(|| Self(value.into()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -98,7 +98,7 @@ pub(crate) async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
 /// correlation id is the client's `X-Correlation-Id` when it sent a usable
 /// one (recorded on the span and carried as baggage to every service), and
 /// otherwise the trace id itself, so either finds the trace in Jaeger.
-pub async fn serve<F, Fut>(mut request: Request, inner: F) -> Response
+pub(crate) async fn serve<F, Fut>(mut request: Request, inner: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,

@@ -81,8 +81,8 @@ pub(crate) enum ApiError {
 /// A problem type: its HTTP status and its stable code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Kind {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
 }
 
 const fn kind(status: StatusCode, code: &'static str) -> Kind {
@@ -149,7 +149,7 @@ const fn internal() -> Kind {
 
 impl ApiError {
     /// The problem type this error is answered with.
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Self::InvalidField { .. } => kind(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
             Self::MalformedJson(_) => kind(StatusCode::BAD_REQUEST, "MALFORMED_JSON"),
@@ -177,7 +177,7 @@ impl ApiError {
     }
 
     /// The field the client should fix, when there is one.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             Self::InvalidField { field, .. } => Some(field.clone()),
             Self::UnsupportedContentType => Some("Content-Type".to_owned()),
@@ -197,7 +197,7 @@ impl ApiError {
 
     /// What the client is told: the error itself for client errors; for
     /// server errors a fixed sentence, since their cause is internal.
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Self::Upstream { service, status } => match kind_of_status(status).status {
                 code if code.is_client_error() => status.message().to_owned(),

@@ -185,7 +185,11 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdHeader {
 impl UserIdHeader {
     /// The user the request is about: the header, the `user_id` given in
     /// `place` (body, query or path), or both when they agree.
-    pub fn resolve(self, given: Option<String>, place: &'static str) -> Result<String, ApiError> {
+    pub(crate) fn resolve(
+        self,
+        given: Option<String>,
+        place: &'static str,
+    ) -> Result<String, ApiError> {
         match (self.0, given) {
             (Some(header), Some(given)) if header != given => Err(ApiError::UserIdConflict {
                 header,

@@ -44,7 +44,7 @@ pub(crate) struct Measure {
 }
 
 impl Measure {
-    pub fn start(request: &Request) -> Self {
+    pub(crate) fn start(request: &Request) -> Self {
         Self {
             started: Instant::now(),
             method: request.method().clone(),
@@ -52,7 +52,7 @@ impl Measure {
         }
     }
 
-    pub fn finish(self, status: StatusCode) {
+    pub(crate) fn finish(self, status: StatusCode) {
         histogram().record(
             self.started.elapsed().as_secs_f64(),
             &labels(

@@ -73,7 +73,7 @@ impl IdempotencyKeyHeader {
 
 /// Whether an answer was made now or repeats a stored one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Replay {
+pub(crate) enum Replay {
     Fresh,
     Replayed,
 }
@@ -104,7 +104,7 @@ pub(crate) async fn call<T>(
 }
 
 /// An answer, with `Idempotent-Replayed: true` when it repeats a stored one.
-pub struct Answer<R>(pub Replay, pub R);
+pub(crate) struct Answer<R>(pub Replay, pub R);
 
 impl<R: IntoResponse> IntoResponse for Answer<R> {
     fn into_response(self) -> Response {

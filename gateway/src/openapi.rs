@@ -45,11 +45,6 @@ pub(crate) fn split(max_concurrent: usize) -> (Router<AppState>, utoipa::openapi
     (router, document)
 }
 
-/// The OpenAPI document alone (for tools and tests).
-pub fn document() -> utoipa::openapi::OpenApi {
-    split(1).1
-}
-
 /// `/openapi.json` and Swagger UI showing it.
 pub(crate) fn swagger(document: utoipa::openapi::OpenApi) -> Router<AppState> {
     SwaggerUi::new(SWAGGER_PATH)

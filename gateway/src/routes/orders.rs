@@ -55,7 +55,7 @@ pub(crate) const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
         (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn create_order(
+pub(crate) async fn create_order(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     key: IdempotencyKeyHeader,
@@ -103,7 +103,7 @@ running waits for the first answer.";
         (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn get_order(
+pub(crate) async fn get_order(
     State(upstreams): State<Upstreams>,
     ApiPath(id): ApiPath,
 ) -> Result<Json<OrderView>, ApiError> {
@@ -154,7 +154,7 @@ pub(crate) struct ListOrdersQuery {
         (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn list_orders(
+pub(crate) async fn list_orders(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     ApiQuery(query): ApiQuery<ListOrdersQuery>,
