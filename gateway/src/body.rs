@@ -18,14 +18,18 @@ use crate::error::ApiError;
 
 /// How much of a body the gateway reads, and for how long it waits for it.
 #[derive(Clone, Copy, Debug)]
-pub struct BodyRules {
-    pub limit_bytes: usize,
-    pub read_timeout: Duration,
+pub(crate) struct BodyRules {
+    pub(crate) limit_bytes: usize,
+    pub(crate) read_timeout: Duration,
 }
 
 /// Reads the whole body under [`BodyRules`], then runs the rest of the
 /// stack with the body in memory.
-pub async fn read_body(State(rules): State<BodyRules>, request: Request, next: Next) -> Response {
+pub(crate) async fn read_body(
+    State(rules): State<BodyRules>,
+    request: Request,
+    next: Next,
+) -> Response {
     // A request without a body (every GET) has nothing to read or copy.
     if axum::body::HttpBody::is_end_stream(request.body()) {
         return next.run(request).await;

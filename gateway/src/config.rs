@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 orderflow_runtime::env_names! {
     /// Every variable [`Config::from_env`] reads; it reads only these.
-    pub mod vars {
+    pub(crate) mod vars {
         GATEWAY_LISTEN_ADDR,
         ORDERS_URL,
         PAYMENTS_URL,
@@ -119,7 +119,7 @@ impl Config {
     }
 
     /// Rejects values the gateway cannot run with.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             !self.request_timeout.is_zero(),
             "REQUEST_TIMEOUT_MS must be above 0"

@@ -11,7 +11,7 @@ use crate::routes::orders::{LIMITS, OFFSETS};
 
 /// States every constraint on the schemas of `document`: the properties of
 /// its component schemas and the parameters of its operations, by name.
-pub fn state(document: &mut OpenApi) {
+pub(crate) fn state(document: &mut OpenApi) {
     if let Some(components) = document.components.as_mut() {
         for schema in components.schemas.values_mut() {
             if let RefOr::T(Schema::Object(object)) = schema {

@@ -15,22 +15,22 @@ use orderflow_runtime::propagation::{self, TraceContext};
 use tracing::Instrument;
 
 /// The header carrying the correlation id, in HTTP and in gRPC metadata.
-pub const HEADER_NAME: &str = "x-correlation-id";
+pub(crate) const HEADER_NAME: &str = "x-correlation-id";
 /// [`HEADER_NAME`] as an HTTP header name.
-pub const HEADER: HeaderName = HeaderName::from_static(HEADER_NAME);
+pub(crate) const HEADER: HeaderName = HeaderName::from_static(HEADER_NAME);
 
 /// The longest client-sent id that is kept.
 const MAX_LEN: usize = 128;
 
 /// One request's correlation id: 1 to 128 visible ASCII characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CorrelationId(Arc<str>);
+pub(crate) struct CorrelationId(Arc<str>);
 
 impl CorrelationId {
     /// A fresh random id (a UUID v4). Its bits come from a per-thread
     /// generator seeded once from the system's randomness, not from a
     /// system call per request: the id must be unique, not unguessable.
-    pub fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let bytes = NEXT_ID.with(|state| {
             let (seed, counter) = state.get();
             state.set((seed, counter.wrapping_add(1)));
@@ -44,14 +44,14 @@ impl CorrelationId {
     }
 
     /// The client's id, when it is 1 to 128 visible ASCII characters.
-    pub fn parse(value: &str) -> Option<Self> {
+    pub(crate) fn parse(value: &str) -> Option<Self> {
         let usable = !value.is_empty()
             && value.len() <= MAX_LEN
             && value.bytes().all(|byte| byte.is_ascii_graphic());
         usable.then(|| Self(value.into()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -82,12 +82,12 @@ tokio::task_local! {
 }
 
 /// The correlation id of the request being served, if any.
-pub fn current() -> Option<CorrelationId> {
+pub(crate) fn current() -> Option<CorrelationId> {
     CURRENT.try_with(CorrelationId::clone).ok()
 }
 
 /// Runs `work` as serving the request with correlation id `id`.
-pub async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
+pub(crate) async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
     CURRENT.scope(id, work).await
 }
 
@@ -98,7 +98,7 @@ pub async fn within<F: Future>(id: CorrelationId, work: F) -> F::Output {
 /// correlation id is the client's `X-Correlation-Id` when it sent a usable
 /// one (recorded on the span and carried as baggage to every service), and
 /// otherwise the trace id itself, so either finds the trace in Jaeger.
-pub async fn serve<F, Fut>(mut request: Request, inner: F) -> Response
+pub(crate) async fn serve<F, Fut>(mut request: Request, inner: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,

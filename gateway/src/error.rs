@@ -9,7 +9,7 @@ use crate::upstream::Service;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// A field of the request is missing or has a bad value.
     #[error("{detail}")]
     InvalidField { field: String, detail: String },
@@ -80,9 +80,9 @@ pub enum ApiError {
 
 /// A problem type: its HTTP status and its stable code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Kind {
-    pub status: StatusCode,
-    pub code: &'static str,
+pub(crate) struct Kind {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
 }
 
 const fn kind(status: StatusCode, code: &'static str) -> Kind {
@@ -92,7 +92,7 @@ const fn kind(status: StatusCode, code: &'static str) -> Kind {
 /// The one mapping from gRPC statuses to HTTP statuses and problem codes:
 /// by the `google.rpc.ErrorInfo` reason where a service gives one of
 /// orderflow's, otherwise by the code ([`kind_of_grpc`]).
-pub fn kind_of_status(status: &tonic::Status) -> Kind {
+pub(crate) fn kind_of_status(status: &tonic::Status) -> Kind {
     use orderflow_runtime::grpc::{ERROR_DOMAIN, IDEMPOTENCY_KEY_REUSED};
     match status.get_details_error_info() {
         Some(info) if info.domain == ERROR_DOMAIN && info.reason == IDEMPOTENCY_KEY_REUSED => {
@@ -103,7 +103,7 @@ pub fn kind_of_status(status: &tonic::Status) -> Kind {
 }
 
 /// The mapping from gRPC status codes to HTTP statuses and problem codes.
-pub fn kind_of_grpc(code: tonic::Code) -> Kind {
+pub(crate) fn kind_of_grpc(code: tonic::Code) -> Kind {
     use tonic::Code;
     match code {
         Code::InvalidArgument | Code::OutOfRange => {
@@ -149,7 +149,7 @@ const fn internal() -> Kind {
 
 impl ApiError {
     /// The problem type this error is answered with.
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Self::InvalidField { .. } => kind(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
             Self::MalformedJson(_) => kind(StatusCode::BAD_REQUEST, "MALFORMED_JSON"),
@@ -177,7 +177,7 @@ impl ApiError {
     }
 
     /// The field the client should fix, when there is one.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             Self::InvalidField { field, .. } => Some(field.clone()),
             Self::UnsupportedContentType => Some("Content-Type".to_owned()),
@@ -197,7 +197,7 @@ impl ApiError {
 
     /// What the client is told: the error itself for client errors; for
     /// server errors a fixed sentence, since their cause is internal.
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Self::Upstream { service, status } => match kind_of_status(status).status {
                 code if code.is_client_error() => status.message().to_owned(),

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 /// A JSON body: `Content-Type: application/json` (or `+json`), within the
 /// body limit, well-formed, with every required field and no unknown one.
 #[derive(Debug)]
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
@@ -59,7 +59,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// Deserializes the JSON object in `bytes`, naming the field at fault when
 /// there is one.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.trim_ascii_start().first() != Some(&b'{') {
         return Err(ApiError::MalformedJson(
             "the body must be a JSON object".to_owned(),
@@ -110,7 +110,7 @@ fn without_position(error: &serde_json::Error) -> String {
 
 /// The query string as `T`; malformed query strings are a 400.
 #[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
+pub(crate) struct ApiQuery<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiQuery<T>
 where
@@ -132,7 +132,7 @@ where
 
 /// One path segment as text; a segment that is not UTF-8 is a 400.
 #[derive(Debug)]
-pub struct ApiPath(pub String);
+pub(crate) struct ApiPath(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
     type Rejection = ApiError;
@@ -151,10 +151,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
 /// The optional `X-User-Id` header. Sent more than once, its values must
 /// agree: two different users in one request are a conflict, not a choice.
 #[derive(Debug, Default)]
-pub struct UserIdHeader(pub Option<String>);
+pub(crate) struct UserIdHeader(pub Option<String>);
 
 /// The header's name.
-pub const USER_ID_HEADER: &str = "x-user-id";
+pub(crate) const USER_ID_HEADER: &str = "x-user-id";
 
 impl<S: Send + Sync> FromRequestParts<S> for UserIdHeader {
     type Rejection = ApiError;
@@ -185,7 +185,11 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdHeader {
 impl UserIdHeader {
     /// The user the request is about: the header, the `user_id` given in
     /// `place` (body, query or path), or both when they agree.
-    pub fn resolve(self, given: Option<String>, place: &'static str) -> Result<String, ApiError> {
+    pub(crate) fn resolve(
+        self,
+        given: Option<String>,
+        place: &'static str,
+    ) -> Result<String, ApiError> {
         match (self.0, given) {
             (Some(header), Some(given)) if header != given => Err(ApiError::UserIdConflict {
                 header,

@@ -5,22 +5,15 @@
 //! on purpose).
 
 use axum::{
-    extract::Request,
     http::{StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
 use crate::{error::ApiError, problem::PROBLEM_JSON};
 
-/// Rewrites error responses that are not problems into problems.
-pub async fn middleware(request: Request, next: Next) -> Response {
-    rewrite(next.run(request).await)
-}
-
 /// `response`, or the problem it stands for when it is an error without a
 /// problem body.
-pub fn rewrite(response: Response) -> Response {
+pub(crate) fn rewrite(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
         return response;
@@ -60,10 +53,15 @@ fn as_error(status: StatusCode) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use axum::{Router, body::Body, routing::get};
+    use axum::{Router, body::Body, extract::Request, middleware::Next, routing::get};
     use tower::ServiceExt;
 
     use super::*;
+
+    /// [`rewrite`] as a middleware, the way the router applies it.
+    async fn middleware(request: Request, next: Next) -> Response {
+        rewrite(next.run(request).await)
+    }
 
     async fn answer(status: StatusCode, body: &'static str) -> Response {
         let router = Router::new()

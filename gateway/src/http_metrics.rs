@@ -37,14 +37,14 @@ fn labels(method: &str, route: Option<&str>, status: u16) -> Vec<KeyValue> {
 
 /// One request being measured: started by [`Measure::start`] at the edge,
 /// recorded by [`Measure::finish`] with the status answered.
-pub struct Measure {
+pub(crate) struct Measure {
     started: Instant,
     method: Method,
     route: Option<MatchedPath>,
 }
 
 impl Measure {
-    pub fn start(request: &Request) -> Self {
+    pub(crate) fn start(request: &Request) -> Self {
         Self {
             started: Instant::now(),
             method: request.method().clone(),
@@ -52,7 +52,7 @@ impl Measure {
         }
     }
 
-    pub fn finish(self, status: StatusCode) {
+    pub(crate) fn finish(self, status: StatusCode) {
         histogram().record(
             self.started.elapsed().as_secs_f64(),
             &labels(

@@ -20,17 +20,17 @@ use crate::{
 };
 
 /// The request header naming an attempt.
-pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+pub(crate) const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 /// The response header of a replayed answer.
-pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+pub(crate) const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// How the key's header is named in problems and documents.
-pub const KEY_FIELD: &str = "Idempotency-Key";
+pub(crate) const KEY_FIELD: &str = "Idempotency-Key";
 
 /// The optional `Idempotency-Key` header: absent, or 1 to 255 visible ASCII
 /// characters. Anything else (empty, too long, spaces, non-ASCII, given
 /// twice) is a 400 naming the header.
 #[derive(Debug, Default)]
-pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+pub(crate) struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
     type Rejection = ApiError;
@@ -64,7 +64,7 @@ fn parse(values: Vec<&HeaderValue>) -> Result<Option<IdempotencyKey>, ApiError> 
 
 impl IdempotencyKeyHeader {
     /// The key as the gRPC request field: empty when there is none.
-    pub fn into_field(self) -> String {
+    pub(crate) fn into_field(self) -> String {
         self.0
             .map(|key| key.as_str().to_owned())
             .unwrap_or_default()
@@ -73,7 +73,7 @@ impl IdempotencyKeyHeader {
 
 /// Whether an answer was made now or repeats a stored one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Replay {
+pub(crate) enum Replay {
     Fresh,
     Replayed,
 }
@@ -90,7 +90,7 @@ impl Replay {
 
 /// Awaits a call that may carry a key, through [`Upstreams::call`] (its
 /// deadline and error mapping), and tells whether its answer was replayed.
-pub async fn call<T>(
+pub(crate) async fn call<T>(
     upstreams: &Upstreams,
     service: Service,
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
@@ -104,7 +104,7 @@ pub async fn call<T>(
 }
 
 /// An answer, with `Idempotent-Replayed: true` when it repeats a stored one.
-pub struct Answer<R>(pub Replay, pub R);
+pub(crate) struct Answer<R>(pub Replay, pub R);
 
 impl<R: IntoResponse> IntoResponse for Answer<R> {
     fn into_response(self) -> Response {

@@ -34,50 +34,50 @@ pub struct Jaeger {
 /// An order's trace.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = OrderTrace)]
-pub struct TraceView {
+pub(crate) struct TraceView {
     /// The order the trace belongs to.
-    pub order_id: String,
+    pub(crate) order_id: String,
     /// The W3C trace id (32 hex digits).
     #[schema(example = "4bf92f3577b34da6a3ce929d0e0e4736")]
-    pub trace_id: String,
+    pub(crate) trace_id: String,
     /// The trace in Jaeger's UI, when `JAEGER_UI_URL` is configured.
     #[schema(example = "http://localhost:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736")]
-    pub jaeger_url: Option<String>,
+    pub(crate) jaeger_url: Option<String>,
     /// Every span of the trace, earliest first.
-    pub spans: Vec<SpanView>,
+    pub(crate) spans: Vec<SpanView>,
 }
 
 /// One span of a trace.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = TraceSpan)]
-pub struct SpanView {
+pub(crate) struct SpanView {
     /// The span id (16 hex digits).
-    pub span_id: String,
+    pub(crate) span_id: String,
     /// The span it is part of; null for the trace's root.
-    pub parent_id: Option<String>,
+    pub(crate) parent_id: Option<String>,
     /// The service that recorded it: `gateway`, `orders` or `payments`.
     #[schema(example = "orders")]
-    pub service: String,
+    pub(crate) service: String,
     #[schema(example = "place")]
-    pub name: String,
+    pub(crate) name: String,
     /// `server`, `client`, `producer`, `consumer` or `internal`.
     #[schema(example = "internal")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// Start, in microseconds since the Unix epoch.
-    pub start_us: i64,
+    pub(crate) start_us: i64,
     /// Duration in microseconds.
-    pub duration_us: i64,
+    pub(crate) duration_us: i64,
     /// Whether the span recorded an error.
-    pub error: bool,
+    pub(crate) error: bool,
     /// The span's attributes (e.g. `order_id`, `rpc.method`), without the
     /// instrumentation's own (code locations, thread ids).
     #[schema(value_type = Object)]
-    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub(crate) attributes: BTreeMap<String, serde_json::Value>,
 }
 
 impl Jaeger {
     /// The client, when `JAEGER_QUERY_URL` is set.
-    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
+    pub(crate) fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
         let Some(query_url) = &config.jaeger_query_url else {
             return Ok(None);
         };
@@ -96,7 +96,7 @@ impl Jaeger {
 
     /// The first trace in which orders recorded `order_id` (a replayed
     /// request records it too, later), or `None` when Jaeger has none.
-    pub async fn order_trace(&self, order_id: Uuid) -> anyhow::Result<Option<TraceView>> {
+    pub(crate) async fn order_trace(&self, order_id: Uuid) -> anyhow::Result<Option<TraceView>> {
         let tags = serde_json::json!({ "order_id": order_id.to_string() }).to_string();
         let query = serde_urlencoded::to_string([
             ("service", "orders"),

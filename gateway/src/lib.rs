@@ -17,25 +17,25 @@
 //! - [`spa`]: the built single-page app, served when `SPA_DIR` is set.
 //! - [`openapi`]: `/openapi.json` and Swagger UI; [`constraints`]: the limits it states.
 
-pub mod body;
+pub(crate) mod body;
 pub mod config;
-pub mod constraints;
-pub mod correlation;
-pub mod error;
-pub mod extract;
-pub mod fallback_problems;
-pub mod http_metrics;
-pub mod idempotency;
-pub mod jaeger;
-pub mod model;
-pub mod openapi;
-pub mod problem;
-pub mod routes;
-pub mod shed;
-pub mod spa;
-pub mod startup;
-pub mod state;
-pub mod upstream;
+pub(crate) mod constraints;
+pub(crate) mod correlation;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod fallback_problems;
+pub(crate) mod http_metrics;
+pub(crate) mod idempotency;
+pub(crate) mod jaeger;
+pub(crate) mod model;
+pub(crate) mod openapi;
+pub(crate) mod problem;
+pub(crate) mod routes;
+pub(crate) mod shed;
+pub(crate) mod spa;
+pub(crate) mod startup;
+pub(crate) mod state;
+pub(crate) mod upstream;
 
 pub use config::Config;
 pub use startup::App;

@@ -14,25 +14,25 @@ use utoipa::ToSchema;
 /// Input of `POST /api/orders`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateOrder {
+pub(crate) struct CreateOrder {
     /// The user placing the order; may be given as `X-User-Id` instead.
     #[schema(example = "alice")]
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
     /// The price in minor units (cents), greater than zero.
     #[serde(deserialize_with = "minor_units::deserialize")]
     #[schema(example = 1250)]
-    pub amount: i64,
+    pub(crate) amount: i64,
     /// Free text, at most 1000 characters.
     #[serde(default)]
     #[schema(example = "two coffees")]
-    pub description: String,
+    pub(crate) description: String,
 }
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 #[schema(as = OrderStatus)]
-pub enum OrderStatusView {
+pub(crate) enum OrderStatusView {
     /// Stored; its payment is not settled yet.
     New,
     /// Paid.
@@ -44,82 +44,82 @@ pub enum OrderStatusView {
 /// An order.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = Order)]
-pub struct OrderView {
+pub(crate) struct OrderView {
     /// The order's id, a UUID.
     #[schema(example = "0193a0d4-5c1e-7f3a-9b2e-4d5f6a7b8c9d")]
-    pub id: String,
+    pub(crate) id: String,
     #[schema(example = "alice")]
-    pub user_id: String,
+    pub(crate) user_id: String,
     /// The price in minor units.
     #[schema(example = 1250)]
-    pub amount: i64,
+    pub(crate) amount: i64,
     #[schema(example = "two coffees")]
-    pub description: String,
-    pub status: OrderStatusView,
+    pub(crate) description: String,
+    pub(crate) status: OrderStatusView,
     /// Why the order was cancelled (e.g. `INSUFFICIENT_FUNDS`); null otherwise.
     #[schema(example = json!(null))]
-    pub failure_reason: Option<String>,
+    pub(crate) failure_reason: Option<String>,
     /// When the order was created (RFC 3339).
     #[schema(format = DateTime, example = "2026-01-31T12:00:00.000Z")]
-    pub created_at: String,
+    pub(crate) created_at: String,
     /// When the order last changed (RFC 3339).
     #[schema(format = DateTime, example = "2026-01-31T12:00:01.250Z")]
-    pub updated_at: String,
+    pub(crate) updated_at: String,
     /// The trace the order was created in (W3C trace id, 32 hex digits): its
     /// whole way, payment included, in Jaeger. Null for orders created
     /// before traces were recorded.
     #[schema(example = "4bf92f3577b34da6a3ce929d0e0e4736")]
-    pub trace_id: Option<String>,
+    pub(crate) trace_id: Option<String>,
     /// The correlation id of the request that created the order (the
     /// client's `X-Correlation-Id`, else the trace id); null like `trace_id`.
     #[schema(example = "4bf92f3577b34da6a3ce929d0e0e4736")]
-    pub correlation_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
 }
 
 /// One page of a user's orders, newest first.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
-pub struct OrderPage {
-    pub items: Vec<OrderView>,
+pub(crate) struct OrderPage {
+    pub(crate) items: Vec<OrderView>,
     /// How many orders the user has in all.
     #[schema(example = 42)]
-    pub total: i64,
+    pub(crate) total: i64,
     #[schema(example = 20)]
-    pub limit: i32,
+    pub(crate) limit: i32,
     #[schema(example = 0)]
-    pub offset: i32,
+    pub(crate) offset: i32,
 }
 
 /// Input of `POST /api/payments/account`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateAccount {
+pub(crate) struct CreateAccount {
     /// The user to open an account for; may be given as `X-User-Id` instead.
     #[schema(example = "alice")]
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
 }
 
 /// Input of `POST /api/payments/topup`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TopUp {
+pub(crate) struct TopUp {
     /// Whose account to add to; may be given as `X-User-Id` instead.
     #[schema(example = "alice")]
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
     /// How much to add, in minor units, greater than zero.
     #[serde(deserialize_with = "minor_units::deserialize")]
     #[schema(example = 10000)]
-    pub amount: i64,
+    pub(crate) amount: i64,
 }
 
 /// A user's account.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[schema(as = Account)]
-pub struct AccountView {
+pub(crate) struct AccountView {
     #[schema(example = "alice")]
-    pub user_id: String,
+    pub(crate) user_id: String,
     /// The money in the account, in minor units.
     #[schema(example = 10000)]
-    pub balance: i64,
+    pub(crate) balance: i64,
 }
 
 impl TryFrom<Order> for OrderView {
@@ -194,7 +194,7 @@ mod minor_units {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
         deserializer.deserialize_i64(MinorUnits)
     }
 }

@@ -9,9 +9,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{constraints, problem::Problem, routes, state::AppState};
 
 /// Where the document is served.
-pub const DOCUMENT_PATH: &str = "/openapi.json";
+pub(crate) const DOCUMENT_PATH: &str = "/openapi.json";
 /// Where Swagger UI is served.
-pub const SWAGGER_PATH: &str = "/swagger";
+pub(crate) const SWAGGER_PATH: &str = "/swagger";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,7 +36,7 @@ struct ApiDoc;
 /// The documented routes, sharing `max_concurrent` permits, and the
 /// document that describes them. The document states the constraints the
 /// handlers enforce ([`constraints`]).
-pub fn split(max_concurrent: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub(crate) fn split(max_concurrent: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut document) =
         utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(routes::documented(max_concurrent))
@@ -45,13 +45,8 @@ pub fn split(max_concurrent: usize) -> (Router<AppState>, utoipa::openapi::OpenA
     (router, document)
 }
 
-/// The OpenAPI document alone (for tools and tests).
-pub fn document() -> utoipa::openapi::OpenApi {
-    split(1).1
-}
-
 /// `/openapi.json` and Swagger UI showing it.
-pub fn swagger(document: utoipa::openapi::OpenApi) -> Router<AppState> {
+pub(crate) fn swagger(document: utoipa::openapi::OpenApi) -> Router<AppState> {
     SwaggerUi::new(SWAGGER_PATH)
         .url(DOCUMENT_PATH, document)
         .into()

@@ -18,33 +18,33 @@ use crate::{
 
 /// An RFC 9457 problem details object.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// A URI naming the problem type; stable, one per `code`.
     #[serde(rename = "type")]
     #[schema(example = "urn:orderflow:problem:invalid-argument")]
-    pub problem_type: String,
+    pub(crate) problem_type: String,
     /// The HTTP reason phrase of `status`.
     #[schema(example = "Bad Request")]
-    pub title: String,
+    pub(crate) title: String,
     /// The HTTP status code.
     #[schema(example = 400)]
-    pub status: u16,
+    pub(crate) status: u16,
     /// The stable, machine-readable problem code.
     #[schema(example = "INVALID_ARGUMENT")]
-    pub code: String,
+    pub(crate) code: String,
     /// What went wrong, for a person.
     #[schema(example = "amount must be greater than zero")]
-    pub detail: String,
+    pub(crate) detail: String,
     /// The request's `X-Correlation-Id`, to quote when reporting the problem.
-    pub correlation_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
     /// The request field at fault, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "amount")]
-    pub field: Option<String>,
+    pub(crate) field: Option<String>,
 }
 
 impl Problem {
-    pub fn of(error: &ApiError) -> Self {
+    pub(crate) fn of(error: &ApiError) -> Self {
         let Kind { status, code } = error.kind();
         Self {
             problem_type: format!(
@@ -62,7 +62,7 @@ impl Problem {
 }
 
 /// The media type of problem bodies.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -29,11 +29,11 @@ use tower::{
 use crate::error::ApiError;
 
 /// What a shed client is told to wait before retrying, in seconds.
-pub const RETRY_AFTER_SECS: u32 = 1;
+pub(crate) const RETRY_AFTER_SECS: u32 = 1;
 
 /// The limit's layer for the routes that count; every route it is applied
 /// to shares the same `max` permits.
-pub fn layer(
+pub(crate) fn layer(
     max: usize,
 ) -> impl Layer<
     Route,

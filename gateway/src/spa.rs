@@ -28,7 +28,7 @@ const RESERVED_PREFIXES: &[&str] = &["/api/", "/swagger"];
 const RESERVED: &[&str] = &["/api", "/healthz", "/readyz", "/metrics", "/openapi.json"];
 
 /// The router's fallback when `SPA_DIR` is set.
-pub fn service(
+pub(crate) fn service(
     dir: &Path,
 ) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
 {

@@ -93,7 +93,9 @@ impl App {
 /// and request span, error responses made problems, CORS, panics as 500 problems, reading the body (its
 /// limit and read timeout), the extractors' body limit. The one timeout of a
 /// request's upstream calls is each call's own deadline ([`crate::upstream`]).
-pub fn router(config: &Config) -> anyhow::Result<Router> {
+/// Only the unit tests build it without event streams to stop.
+#[cfg(test)]
+pub(crate) fn router(config: &Config) -> anyhow::Result<Router> {
     router_with(config, CancellationToken::new())
 }
 

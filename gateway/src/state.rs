@@ -11,29 +11,29 @@ use crate::{Config, jaeger::Jaeger, upstream::Upstreams};
 
 /// The router's state: cloned for every request, so one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState(Arc<Shared>);
+pub(crate) struct AppState(Arc<Shared>);
 
 /// What [`AppState`] shares.
 #[derive(Debug)]
-pub struct Shared {
-    pub upstreams: Upstreams,
-    pub streams: StreamRules,
+pub(crate) struct Shared {
+    pub(crate) upstreams: Upstreams,
+    pub(crate) streams: StreamRules,
     /// `None` when tracing is off (no `JAEGER_QUERY_URL`).
-    pub jaeger: Option<Jaeger>,
+    pub(crate) jaeger: Option<Jaeger>,
 }
 
 /// How event streams behave.
 #[derive(Clone, Debug)]
-pub struct StreamRules {
-    pub heartbeat: Duration,
-    pub max_lifetime: Duration,
+pub(crate) struct StreamRules {
+    pub(crate) heartbeat: Duration,
+    pub(crate) max_lifetime: Duration,
     /// Cancelled when the gateway stops, which ends every stream so that
     /// the graceful shutdown does not wait for them.
-    pub stop: CancellationToken,
+    pub(crate) stop: CancellationToken,
 }
 
 impl AppState {
-    pub fn new(config: &Config, stop: CancellationToken) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: &Config, stop: CancellationToken) -> anyhow::Result<Self> {
         Ok(Self(Arc::new(Shared {
             upstreams: Upstreams::connect_lazy(config)?,
             streams: StreamRules {

@@ -30,7 +30,7 @@ use crate::{Config, correlation, error::ApiError};
 
 /// The services behind the gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Service {
+pub(crate) enum Service {
     Orders,
     Payments,
 }
@@ -70,7 +70,7 @@ const HEALTH_DEADLINE: Duration = Duration::from_millis(500);
 /// reconnect by themselves. Cloning is one reference count: every request
 /// shares the channels, created once.
 #[derive(Clone, Debug)]
-pub struct Upstreams(Arc<Channels>);
+pub(crate) struct Upstreams(Arc<Channels>);
 
 #[derive(Debug)]
 struct Channels {
@@ -84,7 +84,7 @@ struct Channels {
 impl Upstreams {
     /// Creates the channels without connecting: the gateway starts, and
     /// answers 503, while a service is down.
-    pub fn connect_lazy(config: &Config) -> anyhow::Result<Self> {
+    pub(crate) fn connect_lazy(config: &Config) -> anyhow::Result<Self> {
         let channel = |url: &str| -> anyhow::Result<Channel> {
             Ok(Endpoint::from_shared(url.to_owned())
                 .with_context(|| format!("{url:?} is not a valid gRPC endpoint"))?
@@ -103,17 +103,17 @@ impl Upstreams {
         })))
     }
 
-    pub fn orders(&self) -> OrdersServiceClient<TracedChannel> {
+    pub(crate) fn orders(&self) -> OrdersServiceClient<TracedChannel> {
         OrdersServiceClient::new(self.0.orders.clone())
     }
 
-    pub fn payments(&self) -> PaymentsServiceClient<TracedChannel> {
+    pub(crate) fn payments(&self) -> PaymentsServiceClient<TracedChannel> {
         PaymentsServiceClient::new(self.0.payments.clone())
     }
 
     /// `message` as a call of the current request: with the deadline and the
     /// correlation id in its metadata (the channel adds the trace context).
-    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.0.deadline);
         let metadata = request.metadata_mut();
@@ -127,7 +127,7 @@ impl Upstreams {
 
     /// Awaits a call to `service` (made with [`Upstreams::request`], so
     /// bounded by its deadline) and maps its error status.
-    pub async fn call<T>(
+    pub(crate) async fn call<T>(
         &self,
         service: Service,
         call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
@@ -138,7 +138,7 @@ impl Upstreams {
     }
 
     /// The grpc.health.v1 check of `service` (the server as a whole).
-    pub async fn health(&self, service: Service) -> Health {
+    pub(crate) async fn health(&self, service: Service) -> Health {
         let channel = match service {
             Service::Orders => self.0.orders_health.clone(),
             Service::Payments => self.0.payments_health.clone(),

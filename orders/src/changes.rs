@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// The notification channel the trigger uses.
-pub const CHANNEL: &str = "order_status";
+pub(crate) const CHANNEL: &str = "order_status";
 
 /// How many changes a slow watcher may fall behind before it is told to
 /// re-read ([`Change::Unknown`]) instead.
@@ -21,7 +21,7 @@ const CAPACITY: usize = 1024;
 
 /// What a watcher learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// This order's status changed, and the change is committed.
     Order(Uuid),
     /// Changes may have been missed (the listener (re)connected, or this
@@ -31,14 +31,14 @@ pub enum Change {
 
 /// The process's one listener; clones share it.
 #[derive(Clone, Debug)]
-pub struct OrderChanges {
+pub(crate) struct OrderChanges {
     sender: broadcast::Sender<Change>,
 }
 
 impl OrderChanges {
     /// Starts listening on a connection from `db`'s pool, reconnecting with
     /// backoff when it is lost, until `shutdown`.
-    pub fn start(db: DatabaseConnection, shutdown: CancellationToken) -> Self {
+    pub(crate) fn start(db: DatabaseConnection, shutdown: CancellationToken) -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
         tokio::spawn(listen(db, sender.clone(), shutdown));
         Self { sender }
@@ -46,18 +46,18 @@ impl OrderChanges {
 
     /// Changes from now on. Subscribe before reading the order, so no change
     /// committed after that read is missed.
-    pub fn subscribe(&self) -> Subscription {
+    pub(crate) fn subscribe(&self) -> Subscription {
         Subscription(self.sender.subscribe())
     }
 }
 
 /// One watcher's view of the changes.
 #[derive(Debug)]
-pub struct Subscription(broadcast::Receiver<Change>);
+pub(crate) struct Subscription(broadcast::Receiver<Change>);
 
 impl Subscription {
     /// The next change; `None` once the listener is gone for good.
-    pub async fn next(&mut self) -> Option<Change> {
+    pub(crate) async fn next(&mut self) -> Option<Change> {
         match self.0.recv().await {
             Ok(change) => Some(change),
             Err(RecvError::Lagged(_)) => Some(Change::Unknown),

@@ -7,13 +7,13 @@ use uuid::Uuid;
 /// Why an order's input is invalid: the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
-pub struct Invalid {
-    pub field: &'static str,
-    pub message: String,
+pub(crate) struct Invalid {
+    pub(crate) field: &'static str,
+    pub(crate) message: String,
 }
 
 impl Invalid {
-    pub fn new(field: &'static str, message: impl ToString) -> Self {
+    pub(crate) fn new(field: &'static str, message: impl ToString) -> Self {
         Self {
             field,
             message: message.to_string(),
@@ -23,14 +23,14 @@ impl Invalid {
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
+pub(crate) enum OrderStatus {
     New,
     Finished,
     Cancelled,
 }
 
 impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::New => "NEW",
             Self::Finished => "FINISHED",
@@ -39,11 +39,11 @@ impl OrderStatus {
     }
 
     /// `FINISHED` and `CANCELLED` never change again.
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(self, Self::Finished | Self::Cancelled)
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text {
             "NEW" => Some(Self::New),
             "FINISHED" => Some(Self::Finished),
@@ -55,12 +55,12 @@ impl OrderStatus {
 
 /// Free text given with an order, at most 1000 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Description(String);
+pub(crate) struct Description(String);
 
 impl Description {
-    pub const MAX_LEN: usize = 1000;
+    pub(crate) const MAX_LEN: usize = 1000;
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -82,43 +82,43 @@ impl TryFrom<String> for Description {
 
 /// A valid request for a new order.
 #[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub user_id: UserId,
-    pub amount: Amount,
-    pub description: Description,
+pub(crate) struct NewOrder {
+    pub(crate) user_id: UserId,
+    pub(crate) amount: Amount,
+    pub(crate) description: Description,
     /// The client's key for this attempt, when it may retry.
-    pub idempotency_key: Option<IdempotencyKey>,
+    pub(crate) idempotency_key: Option<IdempotencyKey>,
 }
 
 /// A stored order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Order {
-    pub id: Uuid,
-    pub user_id: UserId,
-    pub amount: Amount,
-    pub description: Description,
-    pub status: OrderStatus,
+pub(crate) struct Order {
+    pub(crate) id: Uuid,
+    pub(crate) user_id: UserId,
+    pub(crate) amount: Amount,
+    pub(crate) description: Description,
+    pub(crate) status: OrderStatus,
     /// Why it was cancelled; `None` unless `status` is `Cancelled`.
-    pub failure_reason: Option<FailureReason>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub(crate) failure_reason: Option<FailureReason>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
     /// The trace the order was created in (32 hex digits), when recorded.
-    pub trace_id: Option<String>,
+    pub(crate) trace_id: Option<String>,
     /// The correlation id of the request that created it, when recorded.
-    pub correlation_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
 }
 
 /// One page of a user's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub limit: u64,
-    pub offset: u64,
+pub(crate) struct PageRequest {
+    pub(crate) limit: u64,
+    pub(crate) offset: u64,
 }
 
 impl PageRequest {
-    pub const MAX_LIMIT: i32 = 100;
+    pub(crate) const MAX_LIMIT: i32 = 100;
 
-    pub fn new(limit: i32, offset: i32) -> Result<Self, Invalid> {
+    pub(crate) fn new(limit: i32, offset: i32) -> Result<Self, Invalid> {
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
             return Err(Invalid::new(
                 "limit",
@@ -136,14 +136,14 @@ impl PageRequest {
 
 /// A page of orders, newest first, with the user's total.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(crate) struct Page {
     pub orders: Vec<Order>,
-    pub total: u64,
+    pub(crate) total: u64,
 }
 
 /// How a payment ended, as far as orders care.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settlement {
+pub(crate) enum Settlement {
     /// Paid: the order is `FINISHED`.
     Paid,
     /// Not paid, for this reason: the order is `CANCELLED`.

@@ -3,7 +3,7 @@
 use crate::domain::Invalid;
 
 #[derive(Debug, thiserror::Error)]
-pub enum OrderError {
+pub(crate) enum OrderError {
     #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error("order {0} not found")]

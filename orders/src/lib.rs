@@ -7,17 +7,17 @@
 //! `WatchOrder` follows an order until it is final: a trigger notifies
 //! `order_status` on each change ([`changes`]), and [`watching`] re-reads.
 
-pub mod changes;
+pub(crate) mod changes;
 pub mod config;
 pub mod db;
-pub mod domain;
-pub mod error;
-pub mod grpc;
-pub mod metrics;
-pub mod ordering;
-pub mod payment_results;
-pub mod startup;
-pub mod watching;
+pub(crate) mod domain;
+pub(crate) mod error;
+pub(crate) mod grpc;
+pub(crate) mod metrics;
+pub(crate) mod ordering;
+pub(crate) mod payment_results;
+pub(crate) mod startup;
+pub(crate) mod watching;
 
 pub use config::Config;
 pub use startup::App;

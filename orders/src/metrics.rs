@@ -37,7 +37,7 @@ fn instruments() -> &'static Instruments {
 }
 
 /// An order was placed.
-pub fn created() {
+pub(crate) fn created() {
     instruments().created.add(1, &[]);
 }
 
@@ -50,7 +50,7 @@ fn status(settlement: &Settlement) -> &'static str {
 }
 
 /// An order created at `created_at` settled now as `settlement`.
-pub fn settled(settlement: &Settlement, created_at: DateTime<Utc>) {
+pub(crate) fn settled(settlement: &Settlement, created_at: DateTime<Utc>) {
     let labels = [KeyValue::new("status", status(settlement))];
     let instruments = instruments();
     instruments.settled.add(1, &labels);

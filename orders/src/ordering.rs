@@ -20,10 +20,10 @@ use crate::{
 
 /// Places and reads orders.
 #[derive(Clone)]
-pub struct Ordering {
+pub(crate) struct Ordering {
     pub db: DatabaseConnection,
     /// Where payment requests are published.
-    pub payment_requested_topic: String,
+    pub(crate) payment_requested_topic: String,
 }
 
 impl Ordering {
@@ -32,7 +32,7 @@ impl Ordering {
     /// the key and the order's snapshot are stored in that transaction too,
     /// and a repeat of the same request gets the snapshot back instead.
     #[tracing::instrument(skip_all, fields(order_id, user_id = %new.user_id, replayed))]
-    pub async fn place(&self, new: NewOrder) -> Result<Executed<Order>, OrderError> {
+    pub(crate) async fn place(&self, new: NewOrder) -> Result<Executed<Order>, OrderError> {
         let now = Utc::now();
         let order = Order {
             id: Uuid::now_v7(),
@@ -98,14 +98,18 @@ impl Ordering {
     }
 
     /// The order with `id`.
-    pub async fn get(&self, id: Uuid) -> Result<Order, OrderError> {
+    pub(crate) async fn get(&self, id: Uuid) -> Result<Order, OrderError> {
         db::orders::find(&self.db, id)
             .await?
             .ok_or(OrderError::NotFound(id))
     }
 
     /// A page of a user's orders, newest first.
-    pub async fn list(&self, user_id: &UserId, page: PageRequest) -> Result<Page, OrderError> {
+    pub(crate) async fn list(
+        &self,
+        user_id: &UserId,
+        page: PageRequest,
+    ) -> Result<Page, OrderError> {
         Ok(db::orders::list(&self.db, user_id, page).await?)
     }
 }

@@ -21,13 +21,13 @@ use crate::{
 /// A valid `PaymentResult` event, as orders applies it: which order, and
 /// how its payment ended.
 #[derive(Debug, Clone)]
-pub struct PaymentOutcome {
-    pub order_id: Uuid,
-    pub settlement: Settlement,
+pub(crate) struct PaymentOutcome {
+    pub(crate) order_id: Uuid,
+    pub(crate) settlement: Settlement,
 }
 
 /// The inbox handler for the payment results topic.
-pub struct PaymentResults;
+pub(crate) struct PaymentResults;
 
 #[async_trait::async_trait]
 impl Handler for PaymentResults {
@@ -66,7 +66,7 @@ impl Handler for PaymentResults {
                     crate::metrics::settled(&settlement, created_at);
                 })))
             }
-            Settled::AlreadySettled => {
+            Settled::Already => {
                 tracing::info!(order_id = %event.order_id, "order already settled; result ignored");
                 Ok(None)
             }

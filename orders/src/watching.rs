@@ -20,24 +20,24 @@ const BUFFER: usize = 4;
 
 /// Watches orders.
 #[derive(Clone, Debug)]
-pub struct Watching {
+pub(crate) struct Watching {
     pub db: DatabaseConnection,
-    pub changes: OrderChanges,
+    pub(crate) changes: OrderChanges,
     /// The longest one watch lasts (`WATCH_MAX_SECS`).
-    pub max_lifetime: Duration,
+    pub(crate) max_lifetime: Duration,
     /// Ends every watch (the server is stopping).
-    pub shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
 }
 
 /// The states of one watched order, first the current one. The channel
 /// closes after a final state, at the end of the watch's lifetime, or at
 /// shutdown; an error is the last item.
-pub type States = mpsc::Receiver<Result<Order, OrderError>>;
+pub(crate) type States = mpsc::Receiver<Result<Order, OrderError>>;
 
 impl Watching {
     /// Starts watching order `id`; [`OrderError::NotFound`] before anything
     /// is sent when there is none.
-    pub async fn watch(&self, id: Uuid) -> Result<States, OrderError> {
+    pub(crate) async fn watch(&self, id: Uuid) -> Result<States, OrderError> {
         // Subscribe first: a change committed after the read below is then
         // announced to this subscription.
         let changes = self.changes.subscribe();

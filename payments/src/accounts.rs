@@ -13,7 +13,7 @@ use crate::{
 
 /// Opens accounts, adds money, reads balances.
 #[derive(Clone)]
-pub struct Accounts {
+pub(crate) struct Accounts {
     pub db: DatabaseConnection,
 }
 
@@ -25,7 +25,7 @@ struct Keyed<'a> {
 }
 
 impl Accounts {
-    pub async fn open(
+    pub(crate) async fn open(
         &self,
         user_id: &UserId,
         key: Option<&IdempotencyKey>,
@@ -47,7 +47,7 @@ impl Accounts {
         keyed.commit(txn, Balance::ZERO).await
     }
 
-    pub async fn top_up(
+    pub(crate) async fn top_up(
         &self,
         user_id: &UserId,
         amount: Amount,
@@ -75,7 +75,7 @@ impl Accounts {
         }
     }
 
-    pub async fn balance(&self, user_id: &UserId) -> Result<Balance, AccountError> {
+    pub(crate) async fn balance(&self, user_id: &UserId) -> Result<Balance, AccountError> {
         accounts::balance(&self.db, user_id)
             .await?
             .ok_or_else(|| AccountError::NotFound(user_id.to_string()))

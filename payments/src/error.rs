@@ -2,7 +2,7 @@
 
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
-pub enum AccountError {
+pub(crate) enum AccountError {
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,
@@ -20,7 +20,7 @@ pub enum AccountError {
 }
 
 impl AccountError {
-    pub fn invalid(field: &'static str, message: impl ToString) -> Self {
+    pub(crate) fn invalid(field: &'static str, message: impl ToString) -> Self {
         Self::Invalid {
             field,
             message: message.to_string(),

@@ -6,13 +6,13 @@
 //! (one per order: a second guard against a double debit), and a
 //! `PaymentResult` goes to the outbox.
 
-pub mod accounts;
+pub(crate) mod accounts;
 pub mod config;
 pub mod db;
-pub mod error;
-pub mod grpc;
+pub(crate) mod error;
+pub(crate) mod grpc;
 pub mod payment_requests;
-pub mod startup;
+pub(crate) mod startup;
 
 pub use config::Config;
 pub use startup::App;

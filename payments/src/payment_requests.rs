@@ -27,19 +27,19 @@ use crate::db::{
 /// Crash point: the inbox row is written, nothing else yet.
 pub const AFTER_INBOX_INSERT: &str = "payments.after_inbox_insert";
 /// Crash point: debited and recorded, the result not yet in the outbox.
-pub const BEFORE_RESULT: &str = "payments.before_result";
+pub(crate) const BEFORE_RESULT: &str = "payments.before_result";
 
 /// A valid payment request.
 #[derive(Debug, Clone)]
-pub struct PaymentRequest {
+pub(crate) struct PaymentRequest {
     pub event_id: Uuid,
-    pub order_id: Uuid,
-    pub user_id: UserId,
-    pub amount: Amount,
+    pub(crate) order_id: Uuid,
+    pub(crate) user_id: UserId,
+    pub(crate) amount: Amount,
 }
 
 /// The inbox handler for the payment requests topic.
-pub struct PaymentRequests {
+pub(crate) struct PaymentRequests {
     /// Where results are published.
     pub result_topic: String,
     pub crash_points: CrashPoints,

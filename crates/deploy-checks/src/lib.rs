@@ -81,10 +81,10 @@ fn instructions(dockerfile: &str) -> Vec<String> {
 #[derive(Debug, PartialEq)]
 pub struct Published {
     /// The host address it is bound to; `None` is every interface.
-    pub host_ip: Option<String>,
+    pub(crate) host_ip: Option<String>,
     /// The host port (`None`: one Docker picks).
     pub host_port: Option<String>,
-    pub container_port: String,
+    pub(crate) container_port: String,
 }
 
 impl Published {

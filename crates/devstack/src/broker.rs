@@ -70,12 +70,12 @@ impl Broker {
     }
 
     /// The address the broker listens on for clients.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         (Ipv4Addr::LOCALHOST, self.port).into()
     }
 
     /// The broker's log file.
-    pub fn log_path(&self) -> PathBuf {
+    pub(crate) fn log_path(&self) -> PathBuf {
         self.data_dir.join("server.log")
     }
 

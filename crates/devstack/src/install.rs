@@ -27,16 +27,16 @@ pub const JAEGER_VERSION: &str = "v1.76.0";
 
 /// The compose-go module whose `schema/compose-spec.json` `compose.yaml` is
 /// validated against.
-pub const COMPOSE_GO_MODULE: &str = "github.com/compose-spec/compose-go/v2";
+pub(crate) const COMPOSE_GO_MODULE: &str = "github.com/compose-spec/compose-go/v2";
 /// Its version (`go mod download -json …@latest` named it when pinned).
-pub const COMPOSE_GO_VERSION: &str = "v2.16.2";
+pub(crate) const COMPOSE_GO_VERSION: &str = "v2.16.2";
 
 const KAFKA_POM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kafka/pom.xml");
 const JAEGER_MODULE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/jaeger");
 
 /// `ORDERFLOW_CACHE_DIR`, else `$XDG_CACHE_HOME/orderflow`, else
 /// `~/.cache/orderflow`.
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("ORDERFLOW_CACHE_DIR") {
         return PathBuf::from(dir);
     }
@@ -48,7 +48,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 /// The folder of Kafka's jars, when installed.
-pub fn kafka_libs() -> anyhow::Result<PathBuf> {
+pub(crate) fn kafka_libs() -> anyhow::Result<PathBuf> {
     let libs = kafka_libs_dir();
     if libs.is_dir() {
         Ok(libs)
@@ -62,7 +62,7 @@ pub fn kafka_libs() -> anyhow::Result<PathBuf> {
 }
 
 /// The Jaeger binary, when installed.
-pub fn jaeger_binary() -> anyhow::Result<PathBuf> {
+pub(crate) fn jaeger_binary() -> anyhow::Result<PathBuf> {
     let binary = jaeger_binary_path();
     if binary.is_file() {
         Ok(binary)

@@ -32,19 +32,8 @@ pub struct JaegerPorts {
 }
 
 impl JaegerPorts {
-    /// Jaeger's conventional ports.
-    pub fn conventional() -> Self {
-        Self {
-            otlp_grpc: 4317,
-            otlp_http: 4318,
-            query: 16686,
-            query_grpc: 16685,
-            health: 13133,
-        }
-    }
-
     /// Ports that were free a moment ago.
-    pub fn free() -> anyhow::Result<Self> {
+    pub(crate) fn free() -> anyhow::Result<Self> {
         Ok(Self {
             otlp_grpc: process::free_port()?,
             otlp_http: process::free_port()?,
@@ -137,11 +126,6 @@ impl Jaeger {
     /// The base URL of the query API (`/api/traces`, `/api/services`) and UI.
     pub fn query_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.query)
-    }
-
-    /// The ports it listens on.
-    pub fn ports(&self) -> JaegerPorts {
-        self.ports
     }
 }
 

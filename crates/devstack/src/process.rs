@@ -59,13 +59,13 @@ pub(crate) fn ensure_free(port: u16, what: &str) -> anyhow::Result<()> {
 /// are root the servers run as the `postgres` user (or `nobody`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RunAs {
-    pub uid: libc::uid_t,
-    pub gid: libc::gid_t,
+    pub(crate) uid: libc::uid_t,
+    pub(crate) gid: libc::gid_t,
 }
 
 impl RunAs {
     /// `None` when we are not root: then the servers run as we do.
-    pub fn unprivileged() -> Option<Self> {
+    pub(crate) fn unprivileged() -> Option<Self> {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             return None;
@@ -88,7 +88,7 @@ impl RunAs {
     }
 
     /// Gives `path` (a folder we created) to this user.
-    pub fn chown(&self, path: &std::path::Path) -> anyhow::Result<()> {
+    pub(crate) fn chown(&self, path: &std::path::Path) -> anyhow::Result<()> {
         std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid))
             .with_context(|| format!("giving {} to uid {}", path.display(), self.uid))
     }

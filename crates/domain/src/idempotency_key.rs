@@ -19,7 +19,7 @@ pub enum IdempotencyKeyError {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub const MAX_LEN: usize = 255;
+    pub(crate) const MAX_LEN: usize = 255;
 
     pub fn as_str(&self) -> &str {
         &self.0

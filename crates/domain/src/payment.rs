@@ -26,12 +26,12 @@ pub enum FailureReason {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{text:?} is not a {what}")]
 pub struct UnknownName {
-    pub what: &'static str,
-    pub text: String,
+    pub(crate) what: &'static str,
+    pub(crate) text: String,
 }
 
 impl PaymentStatus {
-    pub const ALL: [Self; 2] = [Self::Succeeded, Self::Failed];
+    pub(crate) const ALL: [Self; 2] = [Self::Succeeded, Self::Failed];
 
     /// `SUCCEEDED` or `FAILED`.
     pub fn as_str(self) -> &'static str {
@@ -43,7 +43,7 @@ impl PaymentStatus {
 }
 
 impl FailureReason {
-    pub const ALL: [Self; 2] = [Self::InsufficientFunds, Self::AccountNotFound];
+    pub(crate) const ALL: [Self; 2] = [Self::InsufficientFunds, Self::AccountNotFound];
 
     /// `INSUFFICIENT_FUNDS` or `ACCOUNT_NOT_FOUND`.
     pub fn as_str(self) -> &'static str {

@@ -25,7 +25,7 @@ impl UserId {
     pub const PATTERN: &str = "^[A-Za-z0-9_-]+$";
 
     /// Whether `byte` may appear in a user id (see [`UserId::PATTERN`]).
-    pub fn is_allowed(byte: u8) -> bool {
+    pub(crate) fn is_allowed(byte: u8) -> bool {
         byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
     }
 

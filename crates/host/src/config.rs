@@ -57,7 +57,7 @@ impl HostConfig {
     }
 
     /// Rejects values the host cannot run with, naming the variable.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             !self.database_url.expose().trim().is_empty(),
             "DATABASE_URL must be set"

@@ -13,13 +13,13 @@ use crate::health::Recheck;
 
 /// `S` behind a gate that opens once, when the service is ready.
 #[derive(Clone)]
-pub struct Gated<S> {
+pub(crate) struct Gated<S> {
     inner: S,
     recheck: Recheck,
 }
 
 impl<S> Gated<S> {
-    pub fn new(inner: S, recheck: Recheck) -> Self {
+    pub(crate) fn new(inner: S, recheck: Recheck) -> Self {
         Self { inner, recheck }
     }
 }

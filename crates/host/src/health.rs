@@ -26,7 +26,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Shared between the health monitor and the parts that make the service
 /// ready or see it fail.
 #[derive(Clone, Debug, Default)]
-pub struct Recheck {
+pub(crate) struct Recheck {
     ready: Arc<AtomicBool>,
     wake: Arc<Notify>,
 }
@@ -34,13 +34,13 @@ pub struct Recheck {
 impl Recheck {
     /// The service is set up (migrated, topics created): from now on its
     /// health is that of its dependencies.
-    pub fn ready(&self) {
+    pub(crate) fn ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
         self.now();
     }
 
     /// Something failed: check the dependencies now, not at the next tick.
-    pub fn now(&self) {
+    pub(crate) fn now(&self) {
         self.wake.notify_one();
     }
 
@@ -51,14 +51,14 @@ impl Recheck {
 
 /// What one round of checks saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seen {
-    pub ready: bool,
-    pub database: bool,
-    pub broker: bool,
+pub(crate) struct Seen {
+    pub(crate) ready: bool,
+    pub(crate) database: bool,
+    pub(crate) broker: bool,
 }
 
 impl Seen {
-    pub fn serving(self) -> bool {
+    pub(crate) fn serving(self) -> bool {
         self.ready && self.database && self.broker
     }
 }
@@ -66,7 +66,7 @@ impl Seen {
 /// Asks the database and the broker every `interval` (or on
 /// [`Recheck::now`]) and calls `report` whenever what it saw changes, until
 /// `shutdown`.
-pub async fn monitor<F, Fut>(
+pub(crate) async fn monitor<F, Fut>(
     db: DatabaseConnection,
     brokers: &str,
     interval: Duration,

@@ -6,7 +6,7 @@
 
 pub mod config;
 mod gate;
-pub mod health;
+pub(crate) mod health;
 
 pub use config::HostConfig;
 
@@ -88,10 +88,6 @@ impl Host {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    pub fn config(&self) -> &HostConfig {
-        &self.config
     }
 
     /// Serves `api` (reflection over `descriptors`, health checking) at

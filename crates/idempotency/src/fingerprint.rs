@@ -18,7 +18,7 @@ impl Fingerprint {
         FingerprintBuilder(Sha256::new()).field(operation.as_bytes())
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 }

@@ -26,7 +26,7 @@ pub struct MessagingConfig {
     /// `TOPIC_REPLICATION_FACTOR` (default 1; 3 in a real cluster): replicas
     /// of each topic created at start-up, and of its `.dlq`.
     #[serde(rename = "TOPIC_REPLICATION_FACTOR", deserialize_with = "env::parsed")]
-    pub replication_factor: i32,
+    pub(crate) replication_factor: i32,
     /// `OUTBOX_BATCH_SIZE` (default 100): rows one relay transaction claims.
     #[serde(rename = "OUTBOX_BATCH_SIZE", deserialize_with = "env::parsed")]
     pub batch_size: u64,
@@ -49,7 +49,7 @@ pub struct MessagingConfig {
     /// before it dead-letters it; unavailable dependencies are retried
     /// without end.
     #[serde(rename = "CONSUMER_MAX_ATTEMPTS", deserialize_with = "env::parsed")]
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// `OUTBOX_RETENTION_SECS` (default 1 day): how long published rows are
     /// kept.
     #[serde(rename = "OUTBOX_RETENTION_SECS", deserialize_with = "env::secs")]
@@ -61,7 +61,7 @@ pub struct MessagingConfig {
     /// `RETENTION_INTERVAL_SECS` (default 600): how often old rows are
     /// deleted.
     #[serde(rename = "RETENTION_INTERVAL_SECS", deserialize_with = "env::secs")]
-    pub retention_interval: Duration,
+    pub(crate) retention_interval: Duration,
     /// The service's own tables the retention sweep also cleans (none by
     /// default; a service adds its own at start-up).
     #[serde(skip)]
@@ -102,7 +102,7 @@ impl MessagingConfig {
     }
 
     /// Rejects values the pipeline cannot run with, naming the variable.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(!self.brokers.trim().is_empty(), "KAFKA_BROKERS must be set");
         anyhow::ensure!(self.partitions >= 1, "TOPIC_PARTITIONS must be at least 1");
         anyhow::ensure!(

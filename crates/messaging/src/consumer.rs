@@ -59,7 +59,7 @@ pub enum HandleError {
 
 impl HandleError {
     /// An error whose class [`failure::classify`] decides from its causes.
-    pub fn classified(error: anyhow::Error) -> Self {
+    pub(crate) fn classified(error: anyhow::Error) -> Self {
         match failure::classify(&error) {
             Class::Unavailable => Self::Unavailable(error),
             Class::Deterministic => Self::Deterministic(error),
@@ -115,25 +115,25 @@ pub type AfterCommit = Option<Box<dyn FnOnce() + Send>>;
 
 /// What happened to one record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Applied,
     Duplicate,
     DeadLettered,
 }
 
 /// Consumes `topic` in `group` with `handler` until `shutdown`.
-pub struct InboxConsumer<H> {
+pub(crate) struct InboxConsumer<H> {
     pub db: DatabaseConnection,
     pub config: MessagingConfig,
     pub topic: String,
-    pub group: String,
-    pub handler: H,
+    pub(crate) group: String,
+    pub(crate) handler: H,
 }
 
 impl<H: Handler> InboxConsumer<H> {
     /// Runs until `shutdown`; a record being retried when it comes is left
     /// uncommitted, to be delivered again after a restart.
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub(crate) async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut consumer = self.subscribe()?;
         let dead_letters = kafka::producer(&self.config)?;
         let mut delays = retry::delays();

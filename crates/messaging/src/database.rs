@@ -27,7 +27,7 @@ pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<DatabaseCon
 /// The key of the session-level advisory lock that serializes migrations.
 /// Advisory locks belong to one database, so each service's database has
 /// its own, and replicas of one service take turns.
-pub const MIGRATION_LOCK: i64 = 0x6f72_6465_7266_6c77; // "orderflw"
+pub(crate) const MIGRATION_LOCK: i64 = 0x6f72_6465_7266_6c77; // "orderflw"
 
 /// Applies `M`'s pending migrations while holding [`MIGRATION_LOCK`] on a
 /// connection of its own (outside the pool, so a pool of one connection

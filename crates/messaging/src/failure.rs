@@ -87,7 +87,7 @@ fn driver(error: &sqlx::Error) -> Class {
 /// get past. Everything else the server rejects is deterministic: class 22
 /// (data exception), 23 (integrity constraint violation), 42 (syntax or
 /// access rule), P0 (raised in PL/pgSQL), XX (internal), ….
-pub fn sqlstate(code: &str) -> Class {
+pub(crate) fn sqlstate(code: &str) -> Class {
     match code {
         // serialization_failure, deadlock_detected, statement_completion_unknown
         "40001" | "40P01" | "40003" => Class::Unavailable,

@@ -26,7 +26,7 @@ pub const DLQ_SOURCE: &str = "dlq-source";
 pub const DLQ_ATTEMPTS: &str = "dlq-attempts";
 
 /// Headers for a record: event id, type, content type and trace context.
-pub fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> OwnedHeaders {
+pub(crate) fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> OwnedHeaders {
     let mut headers = OwnedHeaders::new()
         .insert(header(EVENT_ID, event_id))
         .insert(header(EVENT_TYPE, event_type))
@@ -38,7 +38,7 @@ pub fn for_event(event_id: &str, event_type: &str, trace: &TraceContext) -> Owne
 }
 
 /// A header with a text value.
-pub fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
+pub(crate) fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
     Header {
         key,
         value: Some(value),
@@ -46,7 +46,7 @@ pub fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
 }
 
 /// The value of header `key` as text, when present and UTF-8.
-pub fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a str> {
     headers?
         .iter()
         .find(|header| header.key == key)
@@ -56,7 +56,7 @@ pub fn text<'a>(headers: Option<&'a BorrowedHeaders>, key: &str) -> Option<&'a s
 
 /// The trace context (W3C `traceparent`, `tracestate`, `baggage`) carried
 /// by a record's headers.
-pub fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
+pub(crate) fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
     propagation::FIELDS
         .iter()
         .filter_map(|key| text(headers, key).map(|value| ((*key).to_owned(), value.to_owned())))
@@ -64,13 +64,13 @@ pub fn trace_context(headers: Option<&BorrowedHeaders>) -> TraceContext {
 }
 
 /// A copy of `headers` (all of them, bytes as they are) to extend.
-pub fn copy(headers: Option<&BorrowedHeaders>) -> OwnedHeaders {
+pub(crate) fn copy(headers: Option<&BorrowedHeaders>) -> OwnedHeaders {
     headers.map_or_else(OwnedHeaders::new, BorrowedHeaders::detach)
 }
 
 /// Why a record's headers break the contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ContractError {
+pub(crate) enum ContractError {
     #[error("the required header {0} is missing or not UTF-8")]
     Missing(&'static str),
     #[error("unexpected event type {found}, expected {expected}")]
@@ -84,7 +84,7 @@ pub enum ContractError {
 /// Checks the contract headers of a record that should hold an
 /// `event_type`, and returns the event id they name (which the payload's
 /// must equal).
-pub fn check_contract(
+pub(crate) fn check_contract(
     headers: Option<&BorrowedHeaders>,
     event_type: &str,
 ) -> Result<Uuid, ContractError> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 /// Whether an event is new to this service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Inbox {
+pub(crate) enum Inbox {
     /// First delivery: recorded now; apply the event.
     Fresh,
     /// Applied before: do nothing.
@@ -18,7 +18,7 @@ pub enum Inbox {
 /// Records `event_id` in the caller's transaction. A second record of the same
 /// id (also a concurrent one, which waits for the first to commit) is a
 /// [`Inbox::Duplicate`].
-pub async fn record(
+pub(crate) async fn record(
     db: &impl ConnectionTrait,
     event_id: Uuid,
     topic: &str,

@@ -33,7 +33,7 @@ pub fn producer(config: &MessagingConfig) -> anyhow::Result<FutureProducer> {
 
 /// The consumers' client context: from librdkafka's statistics (every
 /// `STATISTICS_INTERVAL_MS`) it records each assigned partition's lag.
-pub struct LagReporting;
+pub(crate) struct LagReporting;
 
 /// How often librdkafka reports its statistics, the consumer lag among them.
 const STATISTICS_INTERVAL_MS: &str = "2000";
@@ -55,7 +55,7 @@ impl ClientContext for LagReporting {
 impl ConsumerContext for LagReporting {}
 
 /// The consumer this project uses.
-pub type GroupConsumer = StreamConsumer<LagReporting>;
+pub(crate) type GroupConsumer = StreamConsumer<LagReporting>;
 
 /// `max.poll.interval.ms`: how long the consumer may go without asking for
 /// the next record before librdkafka leaves the group and its partitions go
@@ -74,7 +74,7 @@ const MAX_POLL_INTERVAL_MS: &str = "600000";
 
 /// A consumer in `group` that never commits on its own and starts at the
 /// earliest offset when the group has none.
-pub fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<GroupConsumer> {
+pub(crate) fn consumer(config: &MessagingConfig, group: &str) -> anyhow::Result<GroupConsumer> {
     ClientConfig::new()
         .set("bootstrap.servers", &config.brokers)
         .set("group.id", group)
@@ -111,7 +111,7 @@ pub async fn close_producer(producer: FutureProducer, flush: Duration) {
 
 /// Drops an unusable `producer` (after a fatal error) on a blocking thread,
 /// without waiting for it.
-pub fn discard_producer(producer: FutureProducer) {
+pub(crate) fn discard_producer(producer: FutureProducer) {
     drop(tokio::task::spawn_blocking(move || drop(producer)));
 }
 
@@ -152,6 +152,6 @@ pub async fn ensure_topics(config: &MessagingConfig, topics: &[&str]) -> anyhow:
 }
 
 /// Where records of `topic` that cannot be handled go.
-pub fn dead_letter_topic(topic: &str) -> String {
+pub(crate) fn dead_letter_topic(topic: &str) -> String {
     format!("{topic}.dlq")
 }

@@ -20,14 +20,14 @@
 //! Records carry the event id, type, content type and W3C trace context in
 //! their headers ([`headers`]).
 
-pub mod config;
+pub(crate) mod config;
 pub mod consumer;
 pub mod database;
 pub mod failure;
 pub mod headers;
-pub mod inbox;
+pub(crate) mod inbox;
 pub mod kafka;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod migration;
 pub mod outbox;
 pub mod pipeline;

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{consumer::Outcome, failure::Class, outbox};
 
 /// How often the backlog is sampled.
-pub const BACKLOG_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
+pub(crate) const BACKLOG_SAMPLE_INTERVAL: Duration = Duration::from_secs(2);
 
 struct Instruments {
     backlog: Gauge<u64>,

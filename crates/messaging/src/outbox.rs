@@ -10,27 +10,27 @@ use uuid::Uuid;
 /// An outbox row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
-pub struct Model {
+pub(crate) struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub(crate) id: i64,
     pub event_id: Uuid,
     pub topic: String,
-    pub message_key: String,
+    pub(crate) message_key: String,
     pub event_type: String,
     pub payload: Vec<u8>,
-    pub trace_context: Json,
-    pub created_at: ChronoDateTimeUtc,
-    pub published_at: Option<ChronoDateTimeUtc>,
+    pub(crate) trace_context: Json,
+    pub(crate) created_at: ChronoDateTimeUtc,
+    pub(crate) published_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub(crate) enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
     /// The trace context stored with the row.
-    pub fn trace(&self) -> TraceContext {
+    pub(crate) fn trace(&self) -> TraceContext {
         serde_json::from_value(self.trace_context.clone()).unwrap_or_default()
     }
 }

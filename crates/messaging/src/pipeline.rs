@@ -29,7 +29,7 @@ pub struct Topics {
 
 impl Topics {
     /// Every topic named, once each, in the order given.
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let all = self
             .produces
@@ -57,7 +57,6 @@ type ConsumerTask = Box<
 /// One consumed topic: its consumer group and the handler of its events.
 pub struct Consume {
     pub topic: String,
-    pub group: String,
     task: ConsumerTask,
 }
 
@@ -67,7 +66,7 @@ impl Consume {
     pub fn new<H: Handler>(topic: impl Into<String>, group: impl Into<String>, handler: H) -> Self {
         let (topic, group) = (topic.into(), group.into());
         let task: ConsumerTask = {
-            let (topic, group) = (topic.clone(), group.clone());
+            let topic = topic.clone();
             Box::new(move |db, config, shutdown| {
                 let consumer = InboxConsumer {
                     db,
@@ -79,7 +78,7 @@ impl Consume {
                 Box::pin(consumer.run(shutdown))
             })
         };
-        Self { topic, group, task }
+        Self { topic, task }
     }
 }
 

@@ -134,7 +134,7 @@ impl Relay {
     }
 
     /// Publishes until `shutdown`, then flushes the producer.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
         let wake = std::sync::Arc::new(Notify::new());
         let listener = tokio::spawn(listen(self.db.clone(), wake.clone(), shutdown.clone()));
         let mut delays = retry::delays();

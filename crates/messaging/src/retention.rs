@@ -90,7 +90,11 @@ pub async fn sweep(db: &impl ConnectionTrait, config: &MessagingConfig) -> anyho
 }
 
 /// Sweeps every `retention_interval` until `shutdown`.
-pub async fn run(db: DatabaseConnection, config: MessagingConfig, shutdown: CancellationToken) {
+pub(crate) async fn run(
+    db: DatabaseConnection,
+    config: MessagingConfig,
+    shutdown: CancellationToken,
+) {
     let mut tick = tokio::time::interval(config.retention_interval);
     loop {
         tokio::select! {

@@ -14,7 +14,7 @@ const MAX_DELAY: Duration = Duration::from_secs(3);
 /// 100 ms, 200 ms, 400 ms, … up to 3 s, each plus a random jitter of up to
 /// as much again, so that replicas that failed together (a database
 /// restart) do not all come back at once. Never runs out.
-pub fn policy() -> ExponentialBuilder {
+pub(crate) fn policy() -> ExponentialBuilder {
     ExponentialBuilder::new()
         .with_min_delay(MIN_DELAY)
         .with_max_delay(MAX_DELAY)

@@ -22,7 +22,7 @@ use std::sync::{
 };
 
 /// Whether this build has crash points (the `crash-points` feature).
-pub const COMPILED: bool = cfg!(feature = "crash-points");
+pub(crate) const COMPILED: bool = cfg!(feature = "crash-points");
 
 /// The process's crash points, set once by `main`.
 static INSTALLED: OnceLock<CrashPoints> = OnceLock::new();

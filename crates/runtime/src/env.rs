@@ -1,54 +1,10 @@
 //! The environment, read once per binary: [`load`] fills typed, serde
 //! sections of a binary's `Config` (orders and payments), and [`names`]
 //! lists the variables each reads (what `compose.yaml` is checked against).
-//! The older per-variable readers below (`or`, `env_names!`, …) remain for
-//! the gateway until it moves to [`load`]. Nothing else in the code reads
-//! the environment.
+//! [`env_names!`](crate::env_names) declares those names. Nothing else in
+//! the code reads the environment.
 
 use std::{str::FromStr, time::Duration};
-
-use anyhow::Context;
-
-/// `name` parsed, or `default` when unset or empty.
-pub fn or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value
-            .trim()
-            .parse()
-            .with_context(|| format!("{name}={value:?} is not valid")),
-        _ => Ok(default),
-    }
-}
-
-/// `name` as text, or `default`.
-pub fn string_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| default.to_owned())
-}
-
-/// `name` as text; an error naming the variable when unset.
-pub fn required(name: &str) -> anyhow::Result<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .with_context(|| format!("{name} must be set"))
-}
-
-/// `name` in milliseconds, or `default`.
-pub fn millis_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
-    let default_ms = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
-    or(name, default_ms).map(Duration::from_millis)
-}
-
-/// `name` in seconds, or `default`.
-pub fn secs_or(name: &str, default: Duration) -> anyhow::Result<Duration> {
-    or(name, default.as_secs()).map(Duration::from_secs)
-}
 
 /// Declares the environment variables a binary reads, once: a constant per
 /// name (the loader reads through these) and `ALL`, the list that
@@ -70,7 +26,7 @@ macro_rules! env_names {
         $vis mod $module {
             $(
                 #[doc = concat!("`", stringify!($name), "`")]
-                pub const $name: &str = stringify!($name);
+                pub(crate) const $name: &str = stringify!($name);
             )*
             /// Every name above, in order.
             pub const ALL: &[&str] = &[$($name),*];

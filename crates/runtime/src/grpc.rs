@@ -5,9 +5,6 @@
 use anyhow::Context;
 use tonic_health::{ServingStatus, pb::health_server::HealthServer, server::HealthReporter};
 
-/// gRPC metadata key of the correlation id the gateway forwards.
-pub const CORRELATION_ID: &str = "x-correlation-id";
-
 /// The `grpc.health.v1` service and the handle that sets its status.
 pub fn health() -> (
     Health,
@@ -39,7 +36,7 @@ impl Health {
 /// server's own API), health checking, and the `google.rpc` error details
 /// (`google.rpc.BadRequest`, …), so that grpcurl can print the details of an
 /// error status.
-pub fn reflection(
+pub(crate) fn reflection(
     descriptors: &'static [u8],
 ) -> anyhow::Result<(
     tonic_reflection::server::v1::ServerReflectionServer<

@@ -19,7 +19,7 @@ pub mod grpc;
 pub mod metrics;
 pub mod probe;
 pub mod propagation;
-pub mod rpc_metrics;
+pub(crate) mod rpc_metrics;
 pub mod rpc_span;
 pub mod shutdown;
 pub mod telemetry;

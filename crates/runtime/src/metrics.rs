@@ -1,19 +1,22 @@
 //! Metrics through the OpenTelemetry API: always rendered as Prometheus text
-//! for `GET /metrics`, and pushed over OTLP too when
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Instruments come from [`meter`];
-//! [`telemetry::init`](crate::telemetry::init) installs the provider.
+//! for `GET /metrics`, and pushed over OTLP too when the telemetry config
+//! names an endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`, read once by
+//! [`TelemetryConfig`](crate::telemetry::TelemetryConfig)). Instruments come
+//! from [`meter`]; [`telemetry::init`](crate::telemetry::init) installs the
+//! provider.
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use axum::{http::header, response::IntoResponse, routing::get};
 use opentelemetry::metrics::Meter;
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::{Resource, metrics::SdkMeterProvider};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Buckets (seconds) of the duration histograms: 1 ms to 60 s.
-pub const DURATION_BUCKETS: [f64; 15] = [
+pub(crate) const DURATION_BUCKETS: [f64; 15] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
@@ -36,9 +39,13 @@ pub fn seconds_histogram(
 }
 
 /// The meter provider: a Prometheus reader on the process's default
-/// registry, and a periodic OTLP exporter when `otlp` is set. Installed as
-/// the global provider.
-pub(crate) fn install(resource: Resource, otlp: bool) -> anyhow::Result<SdkMeterProvider> {
+/// registry, and a periodic OTLP exporter to `otlp_endpoint` when there is
+/// one (the same endpoint the span exporter uses). Installed as the global
+/// provider.
+pub(crate) fn install(
+    resource: Resource,
+    otlp_endpoint: Option<&str>,
+) -> anyhow::Result<SdkMeterProvider> {
     // Without a registry the exporter makes a new one, not the default.
     let prometheus = opentelemetry_prometheus::exporter()
         .with_registry(prometheus::default_registry().clone())
@@ -47,9 +54,10 @@ pub(crate) fn install(resource: Resource, otlp: bool) -> anyhow::Result<SdkMeter
     let mut builder = SdkMeterProvider::builder()
         .with_resource(resource)
         .with_reader(prometheus);
-    if otlp {
+    if let Some(endpoint) = otlp_endpoint {
         let exporter = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint)
             .build()
             .context("building the OTLP metric exporter")?;
         builder = builder.with_periodic_exporter(exporter);
@@ -60,7 +68,7 @@ pub(crate) fn install(resource: Resource, otlp: bool) -> anyhow::Result<SdkMeter
 }
 
 /// Every metric of this process in the Prometheus text format.
-pub fn render() -> Result<String, prometheus::Error> {
+pub(crate) fn render() -> Result<String, prometheus::Error> {
     prometheus::TextEncoder::new().encode_to_string(&prometheus::gather())
 }
 
@@ -120,7 +128,7 @@ mod tests {
     /// The only test here that installs the global provider.
     #[test]
     fn instruments_render_as_prometheus_text_with_units_and_suffixes() {
-        super::install(opentelemetry_sdk::Resource::builder().build(), false).unwrap();
+        super::install(opentelemetry_sdk::Resource::builder().build(), None).unwrap();
         super::meter()
             .u64_counter("orders.created")
             .build()

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 /// The flag that turns a binary into its own health probe.
-pub const FLAG: &str = "--health-check";
+pub(crate) const FLAG: &str = "--health-check";
 
 /// How long one probe may take before it counts as unhealthy.
 const TIMEOUT: Duration = Duration::from_secs(3);

@@ -19,7 +19,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 pub type TraceContext = BTreeMap<String, String>;
 
 /// The baggage key (and span attribute) of a client-chosen correlation id.
-pub const CORRELATION_ID: &str = "correlation_id";
+pub(crate) const CORRELATION_ID: &str = "correlation_id";
 
 /// The trace-context field names a request or record may carry.
 pub const FIELDS: [&str; 3] = ["traceparent", "tracestate", "baggage"];
@@ -118,7 +118,7 @@ pub fn record_ids(span: &tracing::Span) {
 }
 
 /// The trace-context fields among `pairs` (header name, value).
-pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> TraceContext {
+pub(crate) fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> TraceContext {
     pairs
         .into_iter()
         .filter(|(name, _)| FIELDS.contains(name))

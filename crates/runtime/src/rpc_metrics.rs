@@ -34,7 +34,7 @@ fn status_in(headers: &http::HeaderMap) -> Option<i32> {
 
 /// The layer that measures each request of a server.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct MetricsLayer;
+pub(crate) struct MetricsLayer;
 
 impl<S> tower::Layer<S> for MetricsLayer {
     type Service = Metered<S>;
@@ -46,7 +46,7 @@ impl<S> tower::Layer<S> for MetricsLayer {
 
 /// A service whose responses are measured.
 #[derive(Clone, Debug)]
-pub struct Metered<S>(S);
+pub(crate) struct Metered<S>(S);
 
 impl<S, B> Service<http::Request<B>> for Metered<S>
 where

@@ -31,7 +31,7 @@ pub(crate) fn service_and_method(path: &str) -> (&str, &str) {
 /// The server span of one gRPC request: a child of the caller's context
 /// (`traceparent`, `tracestate`, `baggage` metadata), with the trace id and
 /// correlation id that every log line inside it carries.
-pub fn server<B>(request: &http::Request<B>) -> Span {
+pub(crate) fn server<B>(request: &http::Request<B>) -> Span {
     let (service, method) = service_and_method(request.uri().path());
     let span = tracing::info_span!(
         "grpc.server",
@@ -57,7 +57,7 @@ pub fn server<B>(request: &http::Request<B>) -> Span {
 }
 
 /// The client span of one outgoing call, a child of the current span.
-pub fn client<B>(request: &http::Request<B>) -> Span {
+pub(crate) fn client<B>(request: &http::Request<B>) -> Span {
     let (service, method) = service_and_method(request.uri().path());
     tracing::info_span!(
         "grpc.client",
@@ -117,7 +117,7 @@ type OnEos = fn(Option<&HeaderMap>, Duration, &Span);
 type OnFailure = fn(GrpcFailureClass, Duration, &Span);
 
 /// The layer that gives each request a server span.
-pub type ServerLayer = TraceLayer<
+pub(crate) type ServerLayer = TraceLayer<
     SharedClassifier<GrpcErrorsAsFailures>,
     MakeSpan,
     (),
@@ -128,7 +128,7 @@ pub type ServerLayer = TraceLayer<
 >;
 
 /// A server span per request, with its status code.
-pub fn server_layer() -> ServerLayer {
+pub(crate) fn server_layer() -> ServerLayer {
     TraceLayer::new_for_grpc()
         .make_span_with(server::<Body> as MakeSpan)
         .on_request(())

@@ -48,7 +48,7 @@ impl Drop for Guard {
 
 /// How log lines look.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// One line per event for people (the default).
     #[default]
     Human,
@@ -76,10 +76,10 @@ pub struct TelemetryConfig {
     /// `RUST_LOG` (default `info`): what is logged, as an `EnvFilter`
     /// directive; a malformed one is refused at start.
     #[serde(rename = "RUST_LOG")]
-    pub log_filter: String,
+    pub(crate) log_filter: String,
     /// `LOG_FORMAT`: `human` (default) or `json`.
     #[serde(rename = "LOG_FORMAT", deserialize_with = "crate::env::parsed")]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans and metrics are pushed
     /// (OTLP/gRPC); unset, nothing is exported.
     #[serde(rename = "OTEL_EXPORTER_OTLP_ENDPOINT")]
@@ -151,7 +151,7 @@ pub fn init_with(
         .with_service_name(service)
         .with_attribute(KeyValue::new("service.version", version))
         .build();
-    let meters = crate::metrics::install(resource.clone(), endpoint.is_some())?;
+    let meters = crate::metrics::install(resource.clone(), endpoint.as_deref())?;
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if let Some(endpoint) = &endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
 /// Reads the orders and payments databases, and the groups' lag and the
 /// dead-letter topics on `brokers`.
-pub async fn take_snapshot(
+pub(crate) async fn take_snapshot(
     orders_url: &str,
     payments_url: &str,
     brokers: &str,

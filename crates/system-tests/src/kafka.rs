@@ -150,10 +150,9 @@ fn assigned_partitions(bytes: &[u8], topic: &str) -> Vec<i32> {
 /// A record as a test sees it.
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub partition: i32,
     pub key: Option<String>,
     pub payload: Vec<u8>,
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Record {
@@ -201,7 +200,6 @@ impl TopicReader {
                 })
                 .expect("a record");
             records.push(Record {
-                partition: message.partition(),
                 key: message
                     .key()
                     .map(|key| String::from_utf8_lossy(key).into_owned()),

@@ -8,10 +8,10 @@
 //! invariant check ([`invariants`]) each of them ends with.
 
 mod dice;
-pub mod invariants;
+pub(crate) mod invariants;
 mod kafka;
 mod process_system;
-pub mod processes;
+pub(crate) mod processes;
 pub mod prometheus;
 mod stream;
 mod system;

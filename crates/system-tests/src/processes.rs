@@ -28,7 +28,7 @@ pub enum Binary {
 }
 
 impl Binary {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Orders => "orders",
             Self::Payments => "payments",
@@ -38,7 +38,7 @@ impl Binary {
 
     /// The built binary: `$ORDERFLOW_BIN_DIR/<name>`, else beside the
     /// folder of the test executable (`target/debug/deps/..`).
-    pub fn path(self) -> PathBuf {
+    pub(crate) fn path(self) -> PathBuf {
         let folder = std::env::var_os("ORDERFLOW_BIN_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
@@ -60,7 +60,7 @@ impl Binary {
 
 /// A service process: its binary and configuration, and the child while it runs.
 pub struct ServiceProcess {
-    pub binary: Binary,
+    pub(crate) binary: Binary,
     /// `orders-0`, `payments-1`, …
     pub label: String,
     /// The port it serves gRPC (orders, payments) or HTTP (gateway) on.
@@ -74,7 +74,12 @@ pub struct ServiceProcess {
 
 impl ServiceProcess {
     /// A service not started yet, on a free port, logging to `logs/<label>.log`.
-    pub fn new(binary: Binary, label: String, env: Vec<(String, String)>, logs: &Path) -> Self {
+    pub(crate) fn new(
+        binary: Binary,
+        label: String,
+        env: Vec<(String, String)>,
+        logs: &Path,
+    ) -> Self {
         let port = free_port().expect("a free port");
         Self {
             binary,
@@ -96,7 +101,7 @@ impl ServiceProcess {
     }
 
     /// Starts the child (not waiting for it to be ready).
-    pub fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
         assert!(self.child.is_none(), "{} already runs", self.label);
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -130,7 +135,7 @@ impl ServiceProcess {
     }
 
     /// Waits until the running child is ready (panics if it exits meanwhile).
-    pub async fn wait_until_ready(&mut self) {
+    pub(crate) async fn wait_until_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.try_wait() {

@@ -5,25 +5,25 @@ use std::collections::BTreeMap;
 
 /// One line of the exposition that is not a comment.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    pub name: String,
-    pub labels: BTreeMap<String, String>,
-    pub value: f64,
+pub(crate) struct Sample {
+    pub(crate) name: String,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) value: f64,
 }
 
 /// A line the parser could not read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("line {line}: {reason}: {text:?}")]
 pub struct ParseError {
-    pub line: usize,
-    pub reason: &'static str,
-    pub text: String,
+    pub(crate) line: usize,
+    pub(crate) reason: &'static str,
+    pub(crate) text: String,
 }
 
 /// Every sample of one scrape.
 #[derive(Clone, Debug, Default)]
 pub struct Scrape {
-    pub samples: Vec<Sample>,
+    pub(crate) samples: Vec<Sample>,
 }
 
 impl Scrape {

@@ -19,7 +19,7 @@ use crate::invariants::Placed;
 
 /// Where the orders go.
 #[derive(Clone, Debug)]
-pub enum Via {
+pub(crate) enum Via {
     /// `CreateOrder` on these orders replicas, in turn.
     Grpc(Vec<SocketAddr>),
     /// `POST /api/orders` on the gateway.
@@ -44,7 +44,7 @@ pub struct OrderStream {
 impl OrderStream {
     /// Sends `rate` orders/s for `duration`, from `users` in turn, each of an
     /// amount between 1 and 150.
-    pub fn start(via: Via, users: Vec<String>, rate: f64, duration: Duration) -> Self {
+    pub(crate) fn start(via: Via, users: Vec<String>, rate: f64, duration: Duration) -> Self {
         let sent = Arc::new(AtomicUsize::new(0));
         let count = (rate * duration.as_secs_f64()).ceil() as usize;
         let every = Duration::from_secs_f64(1.0 / rate.max(0.001));
@@ -69,7 +69,7 @@ impl OrderStream {
     }
 
     /// Waits until every order was answered.
-    pub async fn finish(self) -> StreamOutcome {
+    pub(crate) async fn finish(self) -> StreamOutcome {
         self.task.await.expect("the stream ran")
     }
 }

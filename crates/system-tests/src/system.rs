@@ -67,8 +67,7 @@ impl Running {
 pub struct TestSystem {
     pub orders_addr: SocketAddr,
     pub payments_addr: SocketAddr,
-    /// Where each service answers `GET /metrics`.
-    pub orders_metrics_addr: SocketAddr,
+    /// Where payments answers `GET /metrics`.
     pub payments_metrics_addr: SocketAddr,
     pub orders: OrdersServiceClient<Channel>,
     pub payments: PaymentsServiceClient<Channel>,
@@ -119,7 +118,6 @@ impl TestSystem {
         let system = Self {
             orders_addr: orders_app.addr,
             payments_addr: payments_app.addr,
-            orders_metrics_addr: orders_app.metrics_addr,
             payments_metrics_addr: payments_app.metrics_addr,
             orders: OrdersServiceClient::new(channel(orders_app.addr)),
             payments: PaymentsServiceClient::new(channel(payments_app.addr)),
@@ -166,11 +164,6 @@ impl TestSystem {
         self.payments = PaymentsServiceClient::new(channel(running.addr));
         self.payments_app = Some(running);
         self.wait_until_serving(self.payments_addr).await;
-    }
-
-    /// The crash points payments runs with.
-    pub fn payments_crash_points(&self) -> &CrashPoints {
-        &self.payments_config.crash_points
     }
 
     /// Stops both services gracefully; panics if either failed.

@@ -23,9 +23,9 @@ use crate::{
 };
 
 /// The text of the heartbeat comments (`: heartbeat`).
-pub const HEARTBEAT: &str = "heartbeat";
+pub(crate) const HEARTBEAT: &str = "heartbeat";
 /// The event type of a failure after the stream started.
-pub const PROBLEM_EVENT: &str = "problem";
+pub(crate) const PROBLEM_EVENT: &str = "problem";
 
 /// The order's states as they happen: one `message` event per state, with
 /// the same JSON as `GET /api/orders/{id}`, first the current one; the
@@ -50,7 +50,7 @@ pub const PROBLEM_EVENT: &str = "problem";
         (status = 503, description = "The orders service is down", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn order_events(
+pub(crate) async fn order_events(
     State(upstreams): State<Upstreams>,
     State(rules): State<StreamRules>,
     ApiPath(id): ApiPath,

@@ -13,15 +13,15 @@ use crate::{
 
 /// The answer of `/healthz`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct Liveness {
+pub(crate) struct Liveness {
     #[schema(example = "ok")]
-    pub status: String,
+    pub(crate) status: String,
 }
 
 /// What one service's health check said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum UpstreamHealth {
+pub(crate) enum UpstreamHealth {
     Serving,
     NotServing,
     Unreachable,
@@ -29,10 +29,10 @@ pub enum UpstreamHealth {
 
 /// The answer of `/readyz` when the gateway is ready.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct Readiness {
+pub(crate) struct Readiness {
     /// `ready`.
     #[schema(example = "ready")]
-    pub status: String,
+    pub(crate) status: String,
     pub orders: UpstreamHealth,
     pub payments: UpstreamHealth,
 }
@@ -44,7 +44,7 @@ pub struct Readiness {
     tag = "health",
     responses((status = 200, description = "The gateway is running", body = Liveness))
 )]
-pub async fn healthz() -> Json<Liveness> {
+pub(crate) async fn healthz() -> Json<Liveness> {
     Json(Liveness {
         status: "ok".to_owned(),
     })
@@ -62,7 +62,9 @@ pub async fn healthz() -> Json<Liveness> {
         (status = 503, description = "`NOT_READY`: a service is not serving or does not answer its health check; `detail` names it", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn readyz(State(upstreams): State<Upstreams>) -> Result<Json<Readiness>, ApiError> {
+pub(crate) async fn readyz(
+    State(upstreams): State<Upstreams>,
+) -> Result<Json<Readiness>, ApiError> {
     let (orders, payments) = tokio::join!(
         upstreams.health(Service::Orders),
         upstreams.health(Service::Payments)

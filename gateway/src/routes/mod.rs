@@ -1,11 +1,11 @@
 //! The HTTP routes: the REST API (documented in OpenAPI), the probes, and
 //! problem answers for paths and methods that do not exist.
 
-pub mod events;
-pub mod health;
-pub mod orders;
-pub mod payments;
-pub mod trace;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod orders;
+pub(crate) mod payments;
+pub(crate) mod trace;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -14,7 +14,7 @@ use crate::{error::ApiError, shed, state::AppState};
 /// Every documented route, with its OpenAPI paths. The calls to the
 /// services share at most `max_concurrent` permits ([`crate::shed`]);
 /// event streams and probes do not count.
-pub fn documented(max_concurrent: usize) -> OpenApiRouter<AppState> {
+pub(crate) fn documented(max_concurrent: usize) -> OpenApiRouter<AppState> {
     let limited = OpenApiRouter::new()
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
@@ -31,12 +31,12 @@ pub fn documented(max_concurrent: usize) -> OpenApiRouter<AppState> {
 }
 
 /// The answer for a path no route has.
-pub async fn route_not_found() -> ApiError {
+pub(crate) async fn route_not_found() -> ApiError {
     ApiError::RouteNotFound
 }
 
 /// The answer for a method a path does not have.
-pub async fn method_not_allowed() -> ApiError {
+pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 

@@ -24,9 +24,9 @@ use crate::{
 const DEFAULT_LIMIT: i32 = 20;
 /// The page sizes a client may ask for (stated in the OpenAPI document by
 /// [`crate::constraints`]).
-pub const LIMITS: std::ops::RangeInclusive<i32> = 1..=100;
+pub(crate) const LIMITS: std::ops::RangeInclusive<i32> = 1..=100;
 /// The offsets a client may ask for.
-pub const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
+pub(crate) const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
 
 /// Creates an order with status `NEW`; the payment happens asynchronously,
 /// so poll the order at `Location` until it is `FINISHED` or `CANCELLED`.
@@ -55,7 +55,7 @@ pub const OFFSETS: std::ops::RangeInclusive<i32> = 0..=i32::MAX;
         (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn create_order(
+pub(crate) async fn create_order(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     key: IdempotencyKeyHeader,
@@ -84,7 +84,7 @@ pub async fn create_order(
 }
 
 /// The `Idempotency-Key` header, as every POST that takes it documents it.
-pub const IDEMPOTENCY_KEY_DOC: &str = "Optional: 1 to 255 visible ASCII characters naming this \
+pub(crate) const IDEMPOTENCY_KEY_DOC: &str = "Optional: 1 to 255 visible ASCII characters naming this \
 attempt, so it may be retried safely. Scoped per user, kept 24 hours. A repeat with the same key \
 and request does nothing and gets the first answer with `Idempotent-Replayed: true`; the same key \
 with a different request is a 422 `IDEMPOTENCY_KEY_REUSED`; a repeat while the first is still \
@@ -103,7 +103,7 @@ running waits for the first answer.";
         (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn get_order(
+pub(crate) async fn get_order(
     State(upstreams): State<Upstreams>,
     ApiPath(id): ApiPath,
 ) -> Result<Json<OrderView>, ApiError> {
@@ -128,7 +128,7 @@ pub(crate) fn order_id(id: &str) -> Result<uuid::Uuid, ApiError> {
 /// The query of `GET /api/orders`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListOrdersQuery {
+pub(crate) struct ListOrdersQuery {
     /// Whose orders to list; may be given as `X-User-Id` instead.
     user_id: Option<String>,
     /// Page size, 1 to 100.
@@ -154,7 +154,7 @@ pub struct ListOrdersQuery {
         (status = 503, description = "`UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn list_orders(
+pub(crate) async fn list_orders(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     ApiQuery(query): ApiQuery<ListOrdersQuery>,

@@ -34,7 +34,7 @@ use crate::{
         (status = 503, description = "`UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn create_account(
+pub(crate) async fn create_account(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     key: IdempotencyKeyHeader,
@@ -78,7 +78,7 @@ pub async fn create_account(
         (status = 503, description = "`UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn top_up(
+pub(crate) async fn top_up(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     key: IdempotencyKeyHeader,
@@ -113,7 +113,7 @@ pub async fn top_up(
         (status = 503, description = "`UNAVAILABLE`: the payments service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn get_balance(
+pub(crate) async fn get_balance(
     State(upstreams): State<Upstreams>,
     user: UserIdHeader,
     ApiPath(user_id): ApiPath,

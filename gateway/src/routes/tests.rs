@@ -6,18 +6,11 @@ use axum::{
     body::{Body, to_bytes},
     http::{Request, StatusCode, header},
 };
+use orderflow_devstack::closed_port_url;
 use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::{Config, startup::router};
-
-/// A local port nothing listens on.
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
 
 fn gateway() -> Router {
     let url = closed_port_url();

@@ -30,7 +30,7 @@ use crate::{
         (status = 503, description = "`TRACING_DISABLED`: tracing is off (no `JAEGER_QUERY_URL`); `TRACING_UNAVAILABLE`: Jaeger did not answer; `UNAVAILABLE`: the orders service is down; `OVERLOADED`: the gateway serves as many requests as it may, retry after `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "With `OVERLOADED`: seconds to wait before retrying"))),
     )
 )]
-pub async fn order_trace(
+pub(crate) async fn order_trace(
     State(upstreams): State<Upstreams>,
     State(jaeger): State<Option<Jaeger>>,
     ApiPath(id): ApiPath,

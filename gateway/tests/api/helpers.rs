@@ -5,6 +5,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use gateway::{App, Config};
+use orderflow_devstack::closed_port_url;
 use orderflow_system_tests::TestSystem;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -313,12 +314,4 @@ async fn hung_service_url() -> String {
         }
     });
     format!("http://{addr}")
-}
-
-/// A local URL where nothing listens.
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding port 0");
-    let port = listener.local_addr().expect("reading the port").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
 }

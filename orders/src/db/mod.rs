@@ -1,4 +1,4 @@
 //! The orders database: schema migrations, the `orders` table and its queries.
 
 pub mod migration;
-pub mod orders;
+pub(crate) mod orders;

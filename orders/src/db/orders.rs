@@ -15,22 +15,22 @@ use crate::domain::{Description, Order, OrderStatus, Page, PageRequest, Settleme
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
-pub struct Model {
+pub(crate) struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub user_id: String,
-    pub amount: i64,
-    pub description: String,
-    pub status: String,
-    pub failure_reason: Option<String>,
-    pub created_at: ChronoDateTimeUtc,
-    pub updated_at: ChronoDateTimeUtc,
-    pub trace_id: Option<String>,
-    pub correlation_id: Option<String>,
+    pub(crate) id: Uuid,
+    pub(crate) user_id: String,
+    pub(crate) amount: i64,
+    pub(crate) description: String,
+    pub(crate) status: String,
+    pub(crate) failure_reason: Option<String>,
+    pub(crate) created_at: ChronoDateTimeUtc,
+    pub(crate) updated_at: ChronoDateTimeUtc,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub(crate) enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
@@ -66,7 +66,7 @@ impl TryFrom<Model> for Order {
 }
 
 /// Stores `order`.
-pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<()> {
+pub(crate) async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<()> {
     Entity::insert(ActiveModel {
         id: Set(order.id),
         user_id: Set(order.user_id.to_string()),
@@ -89,7 +89,7 @@ pub async fn insert(db: &impl ConnectionTrait, order: &Order) -> anyhow::Result<
 }
 
 /// The order with `id`, if any.
-pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Order>> {
+pub(crate) async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<Order>> {
     Entity::find_by_id(id)
         .one(db)
         .instrument(db_span::span("SELECT", "orders"))
@@ -100,7 +100,7 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> anyhow::Result<Option<
 }
 
 /// A page of `user_id`'s orders, newest first, and their total.
-pub async fn list(
+pub(crate) async fn list(
     db: &impl ConnectionTrait,
     user_id: &UserId,
     page: PageRequest,
@@ -123,21 +123,21 @@ pub async fn list(
 
 /// What settling an order did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settled {
+pub(crate) enum Settled {
     /// The order, created at this time, was `NEW` and now is `FINISHED`
     /// or `CANCELLED`.
     Changed {
         created_at: chrono::DateTime<chrono::Utc>,
     },
     /// The order was settled before; nothing changed.
-    AlreadySettled,
+    Already,
     /// No such order.
     UnknownOrder,
 }
 
 /// Moves order `id` from `NEW` to `FINISHED` or `CANCELLED`; only a `NEW`
 /// order changes.
-pub async fn settle(
+pub(crate) async fn settle(
     db: &impl ConnectionTrait,
     id: Uuid,
     settlement: &Settlement,
@@ -167,7 +167,7 @@ pub async fn settle(
         .context("looking the order up")?
         > 0;
     Ok(if exists {
-        Settled::AlreadySettled
+        Settled::Already
     } else {
         Settled::UnknownOrder
     })

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::domain::{Description, Invalid, NewOrder, Order, OrderStatus};
 
-pub fn new_order(request: api::CreateOrderRequest) -> Result<NewOrder, Invalid> {
+pub(crate) fn new_order(request: api::CreateOrderRequest) -> Result<NewOrder, Invalid> {
     Ok(NewOrder {
         user_id: UserId::try_from(request.user_id)
             .map_err(|error| Invalid::new("user_id", error))?,
@@ -20,11 +20,11 @@ pub fn new_order(request: api::CreateOrderRequest) -> Result<NewOrder, Invalid> 
     })
 }
 
-pub fn order_id(text: &str) -> Result<Uuid, Invalid> {
+pub(crate) fn order_id(text: &str) -> Result<Uuid, Invalid> {
     Uuid::parse_str(text).map_err(|_| Invalid::new("id", format!("{text:?} is not a UUID")))
 }
 
-pub fn order(order: Order) -> api::Order {
+pub(crate) fn order(order: Order) -> api::Order {
     let status = match order.status {
         OrderStatus::New => api::OrderStatus::New,
         OrderStatus::Finished => api::OrderStatus::Finished,
@@ -48,12 +48,12 @@ pub fn order(order: Order) -> api::Order {
 }
 
 /// The order as stored with an idempotency key: its `orders.v1.Order` bytes.
-pub fn snapshot(order: &Order) -> Vec<u8> {
+pub(crate) fn snapshot(order: &Order) -> Vec<u8> {
     self::order(order.clone()).encode_to_vec()
 }
 
 /// The order stored by [`snapshot`].
-pub fn from_snapshot(bytes: &[u8]) -> anyhow::Result<Order> {
+pub(crate) fn from_snapshot(bytes: &[u8]) -> anyhow::Result<Order> {
     let stored = api::Order::decode(bytes).context("decoding a stored order")?;
     let status = match stored.status() {
         api::OrderStatus::New => OrderStatus::New,

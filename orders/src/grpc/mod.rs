@@ -19,12 +19,12 @@ use crate::{
     watching::Watching,
 };
 
-pub use api::orders_service_server::OrdersServiceServer;
+pub(crate) use api::orders_service_server::OrdersServiceServer;
 
 /// The gRPC face of the orders service.
-pub struct OrdersApi {
-    pub ordering: Ordering,
-    pub watching: Watching,
+pub(crate) struct OrdersApi {
+    pub(crate) ordering: Ordering,
+    pub(crate) watching: Watching,
 }
 
 /// The states `WatchOrder` streams.

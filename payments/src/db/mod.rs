@@ -2,4 +2,4 @@
 
 pub mod accounts;
 pub mod migration;
-pub mod payments;
+pub(crate) mod payments;

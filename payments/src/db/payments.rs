@@ -9,19 +9,19 @@ use uuid::Uuid;
 
 /// A settled payment, as the `payments` table stores it.
 #[derive(Debug, Clone)]
-pub struct PaymentRecord {
-    pub order_id: Uuid,
+pub(crate) struct PaymentRecord {
+    pub(crate) order_id: Uuid,
     /// The `PaymentRequested` event it answered.
     pub event_id: Uuid,
-    pub user_id: UserId,
-    pub amount: Amount,
-    pub status: PaymentStatus,
+    pub(crate) user_id: UserId,
+    pub(crate) amount: Amount,
+    pub(crate) status: PaymentStatus,
     /// Why it failed; `None` when it succeeded.
-    pub failure_reason: Option<FailureReason>,
+    pub(crate) failure_reason: Option<FailureReason>,
 }
 
 /// True when order `order_id` has been paid for (or refused) already.
-pub async fn exists(db: &impl ConnectionTrait, order_id: Uuid) -> anyhow::Result<bool> {
+pub(crate) async fn exists(db: &impl ConnectionTrait, order_id: Uuid) -> anyhow::Result<bool> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -34,7 +34,10 @@ pub async fn exists(db: &impl ConnectionTrait, order_id: Uuid) -> anyhow::Result
 }
 
 /// Records the payment; fails on a second payment for the same order.
-pub async fn insert(db: &impl ConnectionTrait, payment: &PaymentRecord) -> anyhow::Result<()> {
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    payment: &PaymentRecord,
+) -> anyhow::Result<()> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO payments (order_id, event_id, user_id, amount, status, failure_reason) \

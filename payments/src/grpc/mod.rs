@@ -11,11 +11,11 @@ use tonic::{Request, Response, Status};
 
 use crate::{accounts::Accounts, error::AccountError};
 
-pub use api::payments_service_server::PaymentsServiceServer;
+pub(crate) use api::payments_service_server::PaymentsServiceServer;
 
 /// The gRPC face of the payments service.
-pub struct PaymentsApi {
-    pub accounts: Accounts,
+pub(crate) struct PaymentsApi {
+    pub(crate) accounts: Accounts,
 }
 
 fn user_id(text: String) -> Result<UserId, AccountError> {
