@@ -21,7 +21,7 @@ use tracing_subscriber::{
 crate::env_names! {
     /// What [`init`] reads ([`TelemetryConfig`]'s variables), for the
     /// gateway's list until it lists [`crate::env::names`] too.
-    pub mod vars { RUST_LOG, LOG_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT }
+    pub mod vars { RUST_LOG, LOG_FORMAT, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_METRICS_EXPORTER }
 }
 
 /// Flushes and shuts the span exporter down when dropped.
@@ -56,6 +56,30 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Where metrics go besides the Prometheus endpoint (`OTEL_METRICS_EXPORTER`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum MetricsExporter {
+    /// Pushed over OTLP to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set (the default).
+    #[default]
+    Otlp,
+    /// Only served at `/metrics`: for an OTLP endpoint that takes traces
+    /// alone (Jaeger, in the local run), which would refuse every push.
+    None,
+}
+
+impl std::str::FromStr for MetricsExporter {
+    type Err = String;
+
+    /// `otlp` or `none` (any case), as the OpenTelemetry SDKs name them.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "otlp" => Ok(Self::Otlp),
+            "none" => Ok(Self::None),
+            _ => Err("expected otlp or none".into()),
+        }
+    }
+}
+
 impl std::str::FromStr for LogFormat {
     type Err = String;
 
@@ -84,6 +108,13 @@ pub struct TelemetryConfig {
     /// (OTLP/gRPC); unset, nothing is exported.
     #[serde(rename = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
+    /// `OTEL_METRICS_EXPORTER`: `otlp` (default: metrics are pushed to the
+    /// OTLP endpoint too) or `none` (served at `/metrics` only).
+    #[serde(
+        rename = "OTEL_METRICS_EXPORTER",
+        deserialize_with = "crate::env::parsed"
+    )]
+    pub(crate) metrics_exporter: MetricsExporter,
 }
 
 impl Default for TelemetryConfig {
@@ -92,6 +123,7 @@ impl Default for TelemetryConfig {
             log_filter: "info".into(),
             log_format: LogFormat::Human,
             otlp_endpoint: None,
+            metrics_exporter: MetricsExporter::Otlp,
         }
     }
 }
@@ -151,7 +183,10 @@ pub fn init_with(
         .with_service_name(service)
         .with_attribute(KeyValue::new("service.version", version))
         .build();
-    let meters = crate::metrics::install(resource.clone(), endpoint.as_deref())?;
+    let metrics_endpoint = endpoint
+        .as_deref()
+        .filter(|_| config.metrics_exporter == MetricsExporter::Otlp);
+    let meters = crate::metrics::install(resource.clone(), metrics_endpoint)?;
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if let Some(endpoint) = &endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -196,6 +231,13 @@ mod tests {
         assert_eq!("JSON".parse(), Ok(LogFormat::Json));
         assert_eq!("human".parse(), Ok(LogFormat::Human));
         assert!("xml".parse::<LogFormat>().is_err());
+    }
+
+    #[test]
+    fn a_metrics_exporter_is_otlp_or_none_and_nothing_else() {
+        assert_eq!("OTLP".parse(), Ok(MetricsExporter::Otlp));
+        assert_eq!("none".parse(), Ok(MetricsExporter::None));
+        assert!("prometheus".parse::<MetricsExporter>().is_err());
     }
 
     #[test]

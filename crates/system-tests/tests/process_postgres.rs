@@ -57,7 +57,6 @@ async fn postgres_shut_down_immediately_under_the_services_is_survived_without_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs health that follows the database (branch i8-host)"]
 async fn health_reports_not_serving_while_the_database_is_gone_and_serving_after() {
     let (system, _users) = system_on_a_private_postgres().await;
     let services = [system.orders[0].addr, system.payments[0].addr];

@@ -76,6 +76,8 @@ impl System {
                 ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{port}")),
                 ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{metrics}")),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
+                // Jaeger takes traces only: metrics stay at /metrics.
+                ("OTEL_METRICS_EXPORTER", "none".into()),
             ]
         };
         let specs: [(&'static str, Vec<(&str, String)>); 3] = [
@@ -94,6 +96,8 @@ impl System {
                     ("ORDERS_URL", format!("http://127.0.0.1:{orders_port}")),
                     ("PAYMENTS_URL", format!("http://127.0.0.1:{payments_port}")),
                     ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
+                    // Jaeger takes traces only: metrics stay at /metrics.
+                    ("OTEL_METRICS_EXPORTER", "none".into()),
                     ("JAEGER_QUERY_URL", jaeger.query_url()),
                     ("JAEGER_UI_URL", jaeger.query_url()),
                 ],

@@ -127,6 +127,8 @@ pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
         ("ORDERS_URL", format!("http://{orders_addr}")),
         ("PAYMENTS_URL", format!("http://{payments_addr}")),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
+        // Jaeger takes traces only: metrics stay at /metrics.
+        ("OTEL_METRICS_EXPORTER", "none".into()),
         ("JAEGER_QUERY_URL", jaeger.query_url()),
         ("JAEGER_UI_URL", jaeger.query_url()),
     ];
@@ -145,6 +147,8 @@ pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
                     format!("127.0.0.1:{}", ports.orders_metrics),
                 ),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
+                // Jaeger takes traces only: metrics stay at /metrics.
+                ("OTEL_METRICS_EXPORTER", "none".into()),
             ],
         ),
         (
@@ -158,6 +162,8 @@ pub fn run(flags: Flags) -> anyhow::Result<ExitCode> {
                     format!("127.0.0.1:{}", ports.payments_metrics),
                 ),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.clone()),
+                // Jaeger takes traces only: metrics stay at /metrics.
+                ("OTEL_METRICS_EXPORTER", "none".into()),
             ],
         ),
         ("gateway", gateway_env),
