@@ -11,16 +11,26 @@ async fn main() -> anyhow::Result<()> {
         return probe::grpc(config.host.grpc_addr).await;
     }
     let config = config::from_env().context("reading configuration")?;
-    let _telemetry = telemetry::init_with("orders", env!("CARGO_PKG_VERSION"), &config.telemetry)?;
+    let exporters = telemetry::init_with("orders", env!("CARGO_PKG_VERSION"), &config.telemetry)?;
     orderflow_runtime::crash::install(config.crash_points.clone());
     let app = App::build(config)
         .await
         .context("starting the orders service")?;
     tracing::info!(addr = %app.grpc_addr(), metrics = %app.metrics_addr(), "orders service listening");
-    let result = app.run_until_stopped(shutdown::signal()).await;
-    match &result {
-        Ok(()) => tracing::info!("orders service stopped"),
-        Err(error) => tracing::error!(error = format!("{error:#}"), "orders service failed"),
+    let stop = shutdown::signal();
+    let result =
+        shutdown::within_grace(app.run_until_stopped(stop.clone()), &stop, shutdown::GRACE).await;
+    match result {
+        Ok(()) => {
+            tracing::info!("orders service stopped");
+            Ok(())
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "orders service failed");
+            // Exit now: returning would wait for blocking tasks that may
+            // never end (a consumer closing against a broker that is gone).
+            drop(exporters);
+            std::process::exit(1)
+        }
     }
-    result
 }

@@ -31,3 +31,76 @@ pub fn signal() -> CancellationToken {
     });
     token
 }
+
+/// How long a service may take to stop after the shutdown signal: less than
+/// the 10 s an orchestrator (Compose, Kubernetes' default is 30 s) waits
+/// before it kills.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Runs `work` to its end; once `token` is cancelled, `work` has `grace` to
+/// finish what it holds. A stop that cannot finish (closing a Kafka consumer
+/// waits for a broker that is gone) then ends in an error instead of a
+/// process that never exits.
+pub async fn within_grace<F>(
+    work: F,
+    token: &CancellationToken,
+    grace: std::time::Duration,
+) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        result = &mut work => return result,
+        () = token.cancelled() => {}
+    }
+    tokio::time::timeout(grace, work).await.unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "did not stop within {grace:?} of the shutdown signal (a dependency gone?); \
+             leaving what was not finished to redelivery"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn work_that_ends_by_itself_is_waited_for() {
+        let token = CancellationToken::new();
+        let result = within_grace(async { Ok(()) }, &token, Duration::from_millis(10)).await;
+        assert!(result.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_stop_that_hangs_is_given_up_after_the_grace() {
+        let token = CancellationToken::new();
+        token.cancel();
+        let hangs = std::future::pending::<anyhow::Result<()>>();
+        let error = within_grace(hangs, &token, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{error}").contains("did not stop within 50ms"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stop_that_finishes_within_the_grace_is_clean() {
+        let token = CancellationToken::new();
+        token.cancel();
+        let slow = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(())
+        };
+        assert!(
+            within_grace(slow, &token, Duration::from_secs(10))
+                .await
+                .is_ok()
+        );
+    }
+}

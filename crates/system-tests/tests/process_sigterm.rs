@@ -67,3 +67,41 @@ async fn sigterm_stops_the_gateway_mid_stream_cleanly_and_loses_no_order() {
     let settled = system.assert_invariants(Duration::from_secs(60)).await;
     assert!(settled.finished + settled.cancelled >= outcome.accepted.len());
 }
+
+/// With Kafka killed and PostgreSQL gone, a graceful stop cannot finish
+/// (closing a consumer waits for a broker that never answers): a service
+/// still exits within its grace, so an orchestrator never has to kill it,
+/// and its parent-death SIGTERM never leaves it running on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_service_within_its_grace_even_with_kafka_and_postgres_gone() {
+    let mut system = ProcessSystem::start(Setup {
+        private_kafka: true,
+        private_postgres: true,
+        ..Setup::default()
+    })
+    .await;
+    let users = users(&mut system).await;
+    let stream = system.stream_grpc(&users, 25.0, Duration::from_secs(2));
+    stream.sent_at_least(10).await;
+    system.kill_kafka().await;
+    system
+        .shut_down_postgres(orderflow_devstack::Shutdown::Immediate)
+        .await;
+    let _outcome = system.finish(stream).await;
+
+    for service in [&mut system.payments[0], &mut system.orders[0]] {
+        let asked = Instant::now();
+        let status = service.terminate(GRACE).await;
+        assert!(
+            status.is_some(),
+            "{} still ran {GRACE:?} after SIGTERM without its dependencies:\n{}",
+            service.label,
+            service.log_tail(20)
+        );
+        eprintln!(
+            "{} exited ({status:?}) {:?} after SIGTERM without its dependencies",
+            service.label,
+            asked.elapsed()
+        );
+    }
+}

@@ -4,8 +4,8 @@
 //! invariants. Outside the default run:
 //!
 //! ```text
-//! cargo xtask test --run-ignored only soak          # 10 minutes
-//! ORDERFLOW_SOAK_SECS=60 cargo xtask test --run-ignored only soak
+//! cargo xtask test --run-ignored only -E 'binary(soak)'    # 10 minutes
+//! ORDERFLOW_SOAK_SECS=60 cargo xtask test --run-ignored only -E 'binary(soak)'
 //! ```
 //!
 //! `ORDERFLOW_SOAK_FAULT_EVERY_SECS` changes the 15 s between faults;
