@@ -4,8 +4,6 @@
 
 use std::{
     fs::File,
-    io::{Read, Write},
-    net::{Ipv4Addr, SocketAddr, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     thread,
@@ -181,34 +179,10 @@ impl Drop for System {
     }
 }
 
-/// The status and body of `GET path` at `127.0.0.1:port`.
+/// The status and body of `GET path` at `127.0.0.1:port` (the run
+/// command's reader, with a longer wait: a loaded service's `/metrics`).
 pub fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let timeout = Duration::from_secs(5);
-    let mut stream =
-        TcpStream::connect_timeout(&addr, timeout).map_err(|error| error.to_string())?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|error| error.to_string())?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|error| error.to_string())?;
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .map_err(|error| error.to_string())?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("not an HTTP answer: {response:.80}"))?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    crate::run::ready::get_within(port, path, Duration::from_secs(5))
 }
 
 /// The sum of `messaging_consumer_lag` in a Prometheus text page.

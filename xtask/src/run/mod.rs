@@ -9,7 +9,7 @@
 mod lock;
 mod logs;
 mod ports;
-mod ready;
+pub(crate) mod ready;
 
 use std::{
     path::{Path, PathBuf},

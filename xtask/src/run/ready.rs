@@ -10,8 +10,12 @@ use std::{
 
 /// The status code and body of `GET path` at `127.0.0.1:port`, or why not.
 pub fn get(port: u16, path: &str) -> Result<(u16, String), String> {
+    get_within(port, path, Duration::from_secs(2))
+}
+
+/// [`get`], connecting and reading for up to `timeout` each.
+pub fn get_within(port: u16, path: &str, timeout: Duration) -> Result<(u16, String), String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let timeout = Duration::from_secs(2);
     let mut stream =
         TcpStream::connect_timeout(&addr, timeout).map_err(|error| error.to_string())?;
     stream
