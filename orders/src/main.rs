@@ -17,20 +17,5 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("starting the orders service")?;
     tracing::info!(addr = %app.grpc_addr(), metrics = %app.metrics_addr(), "orders service listening");
-    let stop = shutdown::signal();
-    let result =
-        shutdown::within_grace(app.run_until_stopped(stop.clone()), &stop, shutdown::GRACE).await;
-    match result {
-        Ok(()) => {
-            tracing::info!("orders service stopped");
-            Ok(())
-        }
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "orders service failed");
-            // Exit now: returning would wait for blocking tasks that may
-            // never end (a consumer closing against a broker that is gone).
-            drop(exporters);
-            std::process::exit(1)
-        }
-    }
+    shutdown::run_service("orders", exporters, |stop| app.run_until_stopped(stop)).await
 }

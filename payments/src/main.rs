@@ -17,20 +17,5 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("starting the payments service")?;
     tracing::info!(addr = %app.grpc_addr(), metrics = %app.metrics_addr(), "payments service listening");
-    let stop = shutdown::signal();
-    let result =
-        shutdown::within_grace(app.run_until_stopped(stop.clone()), &stop, shutdown::GRACE).await;
-    match result {
-        Ok(()) => {
-            tracing::info!("payments service stopped");
-            Ok(())
-        }
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "payments service failed");
-            // Exit now: returning would wait for blocking tasks that may
-            // never end (a consumer closing against a broker that is gone).
-            drop(exporters);
-            std::process::exit(1)
-        }
-    }
+    shutdown::run_service("payments", exporters, |stop| app.run_until_stopped(stop)).await
 }

@@ -62,6 +62,34 @@ where
     })
 }
 
+/// Runs a service's `work` until the shutdown signal and [`GRACE`] after
+/// it, and says how it ended. A failure (or a stop that did not finish)
+/// exits the process at once, with `exporters` flushed first: returning
+/// would wait for blocking tasks that may never end (a consumer closing
+/// against a broker that is gone).
+pub async fn run_service<F, Fut>(
+    name: &str,
+    exporters: crate::telemetry::Guard,
+    work: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let stop = signal();
+    match within_grace(work(stop.clone()), &stop, GRACE).await {
+        Ok(()) => {
+            tracing::info!("{name} service stopped");
+            Ok(())
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "{name} service failed");
+            drop(exporters);
+            std::process::exit(1)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
