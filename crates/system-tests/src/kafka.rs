@@ -79,7 +79,8 @@ pub async fn send(
 }
 
 /// The partitions of `topic` each member of consumer group `group` owns
-/// (one entry per member, sorted), as the group coordinator reports them.
+/// (one entry per member, sorted), as the group coordinator reports them;
+/// none while the coordinator cannot answer.
 pub async fn group_assignment(brokers: &str, group: &str, topic: &str) -> Vec<Vec<i32>> {
     let brokers = brokers.to_owned();
     let group = group.to_owned();
@@ -89,9 +90,16 @@ pub async fn group_assignment(brokers: &str, group: &str, topic: &str) -> Vec<Ve
             .set("bootstrap.servers", &brokers)
             .create()
             .expect("a client");
-        let groups = client
-            .fetch_group_list(Some(&group), Duration::from_secs(10))
-            .expect("the group list");
+        // A transient answer (e.g. the coordinator still loading on a new
+        // broker) is "no members yet": callers poll until the group is as
+        // they expect.
+        let groups = match client.fetch_group_list(Some(&group), Duration::from_secs(10)) {
+            Ok(groups) => groups,
+            Err(error) => {
+                eprintln!("listing group {group}: {error}; asking again");
+                return Vec::new();
+            }
+        };
         let mut owned: Vec<Vec<i32>> = groups
             .groups()
             .iter()
