@@ -45,6 +45,16 @@ impl Scrape {
         Ok(Self { samples })
     }
 
+    /// Reads and parses `url` (a `/metrics` endpoint).
+    pub async fn fetch(url: &str) -> Result<Self, String> {
+        let response = reqwest::get(url).await.map_err(|error| error.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        let text = response.text().await.map_err(|error| error.to_string())?;
+        Self::parse(&text).map_err(|error| error.to_string())
+    }
+
     /// The sum of the samples named `name` that carry every label in
     /// `labels` (others may have more); 0 when none does.
     pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {

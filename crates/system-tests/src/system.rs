@@ -6,6 +6,7 @@ use orderflow_devstack::{TestEnv, unique_name};
 use orderflow_host::{HostConfig, config::DatabaseUrl};
 use orderflow_messaging::MessagingConfig;
 use orderflow_proto::{
+    events::v1 as events,
     orders::v1::{
         CreateOrderRequest, GetOrderRequest, Order, OrderStatus,
         orders_service_client::OrdersServiceClient,
@@ -16,7 +17,8 @@ use orderflow_proto::{
     },
 };
 use orderflow_runtime::{crash::CrashPoints, telemetry::TelemetryConfig};
-use sea_orm::{Database, DatabaseConnection};
+use prost::Message;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -24,7 +26,10 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-use crate::wait::until;
+use crate::{
+    kafka::{contract_headers, produce},
+    wait::until,
+};
 
 /// How a test wants the system set up.
 #[derive(Clone, Debug, Default)]
@@ -176,6 +181,12 @@ impl TestSystem {
         }
     }
 
+    /// Payments' metrics as `GET /metrics` shows them now.
+    pub async fn payments_metrics(&self) -> Result<crate::prometheus::Scrape, String> {
+        crate::prometheus::Scrape::fetch(&format!("http://{}/metrics", self.payments_metrics_addr))
+            .await
+    }
+
     /// The overall health status of orders and of payments.
     pub async fn health(&self) -> [Result<ServingStatus, String>; 2] {
         [
@@ -270,6 +281,59 @@ impl TestSystem {
     /// A number from `sql` (one row, one column `n`) on `db`.
     pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
         orderflow_devstack::count(db, sql).await
+    }
+
+    /// The `PaymentRequested` that orders stored in its outbox for `order_id`.
+    pub async fn published_request(&self, order_id: &str) -> events::PaymentRequested {
+        let rows = self
+            .orders_db
+            .query_all_raw(Statement::from_string(
+                self.orders_db.get_database_backend(),
+                "SELECT payload FROM outbox",
+            ))
+            .await
+            .expect("the orders outbox");
+        rows.iter()
+            .map(|row| {
+                let payload: Vec<u8> = row.try_get("", "payload").expect("a payload");
+                events::PaymentRequested::decode(payload.as_slice()).expect("a PaymentRequested")
+            })
+            .find(|request| request.order_id == order_id)
+            .unwrap_or_else(|| panic!("no PaymentRequested for order {order_id}"))
+    }
+
+    /// Sends `request` to the request topic again, as a redelivery would.
+    pub async fn redeliver(&self, request: &events::PaymentRequested) {
+        produce(
+            &self.brokers,
+            &self.requested_topic,
+            &request.user_id,
+            &request.encode_to_vec(),
+            &contract_headers(&request.event_id, events::PAYMENT_REQUESTED),
+        )
+        .await;
+    }
+
+    /// Makes payments' handler fail the same way on every try for a payment
+    /// of `amount`: a trigger raises a check_violation (SQLSTATE 23514) when
+    /// its payment row is inserted, inside the handler's transaction.
+    pub async fn refuse_payments_of(&self, amount: i64) {
+        self.payments_db
+            .execute_unprepared(&format!(
+                r"
+CREATE FUNCTION refuse_payments() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.amount = {amount} THEN
+        RAISE EXCEPTION 'payments of {amount} are refused' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_payments BEFORE INSERT ON payments
+    FOR EACH ROW EXECUTE FUNCTION refuse_payments();
+"
+            ))
+            .await
+            .expect("the trigger is installed");
     }
 }
 

@@ -8,29 +8,13 @@ use futures::future::join_all;
 use orderflow_devstack::{Controlled, Postgres, Shutdown};
 use orderflow_messaging::headers;
 use orderflow_proto::{events::v1 as events, orders::v1::OrderStatus};
-use orderflow_system_tests::{
-    Options, TestSystem, TopicReader, eventually, prometheus::Scrape, until,
-};
+use orderflow_system_tests::{Options, TestSystem, TopicReader, eventually, until};
 use prost::Message;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
-/// Payments of exactly this amount are refused by a trigger the test
-/// installs: the handler's SQL fails the same way on every try.
+/// Payments of exactly this amount fail on every try (see
+/// [`TestSystem::refuse_payments_of`]).
 const CURSED_AMOUNT: i64 = 666;
-
-/// A check_violation (SQLSTATE 23514) on every payment row of
-/// [`CURSED_AMOUNT`], raised inside the handler's transaction.
-const REFUSE_CURSED_PAYMENTS: &str = r"
-CREATE FUNCTION refuse_cursed_payments() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.amount = 666 THEN
-        RAISE EXCEPTION 'payments of 666 are refused' USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER refuse_cursed_payments BEFORE INSERT ON payments
-    FOR EACH ROW EXECUTE FUNCTION refuse_cursed_payments();
-";
 
 /// The default of `CONSUMER_MAX_ATTEMPTS`.
 const MAX_ATTEMPTS: u32 = 5;
@@ -44,11 +28,7 @@ async fn a_record_whose_sql_always_fails_is_dead_lettered_after_its_tries_and_la
     let system = TestSystem::start().await;
     system.open_account("mallory", 1_000).await;
     system.open_account("trent", 1_000).await;
-    system
-        .payments_db
-        .execute_unprepared(REFUSE_CURSED_PAYMENTS)
-        .await
-        .expect("the trigger is installed");
+    system.refuse_payments_of(CURSED_AMOUNT).await;
 
     let refused = system.place_order("mallory", CURSED_AMOUNT).await;
     let dead = TopicReader::new(&system.brokers, &format!("{}.dlq", system.requested_topic))
@@ -97,12 +77,11 @@ async fn a_record_whose_sql_always_fails_is_dead_lettered_after_its_tries_and_la
     assert_eq!(cursed, 0);
 
     let topic = system.requested_topic.as_str();
-    let metrics = format!("http://{}/metrics", system.payments_metrics_addr);
     eventually(
         "payments' metrics count the dead letter",
         Duration::from_secs(10),
         || async {
-            let scrape = scrape(&metrics).await?;
+            let scrape = system.payments_metrics().await?;
             let dead_lettered = scrape.sum("messaging_dead_lettered_total", &[("topic", topic)]);
             let failed = scrape.sum(
                 "messaging_failed_attempts_total",
@@ -204,8 +183,7 @@ async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_
 
     // The consumers met the outage, waited for the database, and gave up on
     // nothing.
-    let metrics = format!("http://{}/metrics", system.payments_metrics_addr);
-    let scrape = scrape(&metrics).await.expect("payments' metrics");
+    let scrape = system.payments_metrics().await.expect("payments' metrics");
     let unavailable = scrape.sum(
         "messaging_failed_attempts_total",
         &[
@@ -225,13 +203,4 @@ async fn orders_in_flight_while_the_database_is_down_all_settle_once_it_is_back_
     assert_eq!(scrape.sum("messaging_dead_lettered_total", &[]), 0.0);
     system.stop().await;
     drop(cluster);
-}
-
-async fn scrape(url: &str) -> Result<Scrape, String> {
-    let response = reqwest::get(url).await.map_err(|error| error.to_string())?;
-    if !response.status().is_success() {
-        return Err(format!("/metrics answered {}", response.status()));
-    }
-    let text = response.text().await.map_err(|error| error.to_string())?;
-    Scrape::parse(&text).map_err(|error| error.to_string())
 }

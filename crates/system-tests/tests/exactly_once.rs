@@ -7,7 +7,6 @@ use orderflow_runtime::crash::CrashPoints;
 use orderflow_system_tests::{TestSystem, contract_headers, eventually, produce, until_in_inbox};
 use payments::payment_requests::AFTER_INBOX_INSERT;
 use prost::Message;
-use sea_orm::{ConnectionTrait, Statement};
 
 #[tokio::test]
 async fn a_payment_request_delivered_six_times_debits_once_and_answers_once() {
@@ -18,14 +17,14 @@ async fn a_payment_request_delivered_six_times_debits_once_and_answers_once() {
 
     // The request orders published, sent five more times, then once more
     // under a new event id for the same order.
-    let request = published_request(&system).await;
+    let request = system.published_request(&order.id).await;
     let event_id = request.event_id.clone();
     for _ in 0..5 {
-        send(&system, &request).await;
+        system.redeliver(&request).await;
     }
     let mut renamed = request.clone();
     renamed.event_id = uuid::Uuid::new_v4().to_string();
-    send(&system, &renamed).await;
+    system.redeliver(&renamed).await;
 
     // Same key, same partition: once the last one is in the inbox, all were handled.
     until_in_inbox(&system.payments_db, &renamed.event_id).await;
@@ -126,30 +125,4 @@ async fn a_late_result_for_a_settled_order_changes_nothing() {
     assert_eq!(now.failure_reason, "");
     assert_eq!(now.updated_at, finished.updated_at);
     system.stop().await;
-}
-
-/// The PaymentRequested that orders stored in its outbox.
-async fn published_request(system: &TestSystem) -> events::PaymentRequested {
-    let row = system
-        .orders_db
-        .query_one_raw(Statement::from_string(
-            system.orders_db.get_database_backend(),
-            "SELECT payload FROM outbox",
-        ))
-        .await
-        .unwrap()
-        .expect("one outbox row");
-    let payload: Vec<u8> = row.try_get("", "payload").unwrap();
-    events::PaymentRequested::decode(payload.as_slice()).unwrap()
-}
-
-async fn send(system: &TestSystem, request: &events::PaymentRequested) {
-    produce(
-        &system.brokers,
-        &system.requested_topic,
-        &request.user_id,
-        &request.encode_to_vec(),
-        &contract_headers(&request.event_id, events::PAYMENT_REQUESTED),
-    )
-    .await;
 }
