@@ -12,6 +12,9 @@ const FETCH_WAIT_MS: u64 = 500;
 /// The default of `CONSUMER_MAX_ATTEMPTS`.
 const MAX_ATTEMPTS: u32 = 5;
 
+/// The default of `CONSUMER_BATCH_SIZE`.
+const CONSUMER_BATCH_SIZE: usize = 100;
+
 /// How a service talks to Kafka and runs its relay, consumer and retention.
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(default)]
@@ -50,6 +53,12 @@ pub struct MessagingConfig {
     /// without end.
     #[serde(rename = "CONSUMER_MAX_ATTEMPTS", deserialize_with = "env::parsed")]
     pub(crate) max_attempts: u32,
+    /// `CONSUMER_BATCH_SIZE` (default 100): at most this many records, of
+    /// those already fetched, are applied in one transaction (1: each on
+    /// its own). A batch is what has arrived, so at a trickle it is one
+    /// record and adds no wait.
+    #[serde(rename = "CONSUMER_BATCH_SIZE", deserialize_with = "env::parsed")]
+    pub consumer_batch_size: usize,
     /// `OUTBOX_RETENTION_SECS` (default 1 day): how long published rows are
     /// kept.
     #[serde(rename = "OUTBOX_RETENTION_SECS", deserialize_with = "env::secs")]
@@ -87,6 +96,7 @@ impl MessagingConfig {
             message_timeout: Duration::from_secs(10),
             fetch_wait: Duration::from_millis(FETCH_WAIT_MS),
             max_attempts: MAX_ATTEMPTS,
+            consumer_batch_size: CONSUMER_BATCH_SIZE,
             outbox_retention: Duration::from_secs(86_400),
             inbox_retention: Duration::from_secs(14 * 86_400),
             retention_interval: Duration::from_secs(600),
@@ -113,6 +123,10 @@ impl MessagingConfig {
         anyhow::ensure!(
             self.max_attempts >= 1,
             "CONSUMER_MAX_ATTEMPTS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.consumer_batch_size >= 1,
+            "CONSUMER_BATCH_SIZE must be at least 1"
         );
         for (name, period) in [
             ("OUTBOX_POLL_INTERVAL_MS", self.poll_interval),

@@ -31,6 +31,7 @@ struct Instruments {
     duplicates: Counter<u64>,
     dead_lettered: Counter<u64>,
     failed_attempts: Counter<u64>,
+    batch_size: Histogram<u64>,
     consumer_lag: Gauge<i64>,
 }
 
@@ -74,6 +75,14 @@ fn instruments() -> &'static Instruments {
                      CONSUMER_MAX_ATTEMPTS)",
                 )
                 .build(),
+            batch_size: meter
+                .u64_histogram("messaging.batch.size")
+                .with_description(
+                    "Records handled (applied, or found in the inbox) in one committed consumer \
+                     transaction (CONSUMER_BATCH_SIZE at most)",
+                )
+                .with_boundaries(vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0])
+                .build(),
             consumer_lag: meter
                 .i64_gauge("messaging.consumer.lag")
                 .with_description(
@@ -105,6 +114,14 @@ pub(crate) fn consumed(topic_name: &str, outcome: Outcome) {
         Outcome::Duplicate => instruments.duplicates.add(1, &labels),
         Outcome::DeadLettered => instruments.dead_lettered.add(1, &labels),
     }
+}
+
+/// `records` records of `topic_name` were handled (applied, or found in the
+/// inbox) in one transaction, which committed.
+pub(crate) fn batch_applied(topic_name: &str, records: usize) {
+    instruments()
+        .batch_size
+        .record(records as u64, &topic(topic_name));
 }
 
 /// An attempt to apply a record of `topic_name` failed with `class`.

@@ -87,6 +87,17 @@ fn extract(fields: &TraceContext) -> opentelemetry::Context {
     })
 }
 
+/// Links `span` to `to` (a batch span to each record's span, say): a span
+/// that works for several traces at once belongs to none of them, and the
+/// links say which. Call it before `span` is first entered.
+pub fn add_link(span: &tracing::Span, to: &tracing::Span) {
+    let context = to.context();
+    let linked = context.span().span_context().clone();
+    if linked.is_valid() {
+        span.add_link(linked);
+    }
+}
+
 /// The trace id of `span` as 32 lowercase hex digits, when it is recorded.
 pub fn trace_id(span: &tracing::Span) -> Option<String> {
     let context = span.context();

@@ -40,7 +40,11 @@ fn payment_request() -> (String, Vec<u8>) {
 async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
     let env = TestEnv::from_env();
     let orders = fresh_orders_config(&env, env.kafka_brokers()).await;
-    let config = fresh_payments_config(&env, &orders).await;
+    let mut config = fresh_payments_config(&env, &orders).await;
+    // Small batches: each replica applies its partition in several
+    // transactions, so the two replicas' transactions take turns on the
+    // account's row, and that shows in the payments' times.
+    config.messaging.consumer_batch_size = 3;
     // One after the other: the second finds the schema migrated.
     let first = payments::App::build(config.clone())
         .await
@@ -152,7 +156,8 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
     assert_eq!(handled_on, i64::try_from(REQUESTS).expect("small"));
 
     // The two replicas' transactions interleaved: payments for partition 0
-    // were made while partition 1's were being made.
+    // were made while partition 1's were being made (a payment's time is its
+    // transaction's start, one per batch).
     let ids = |partition: usize| {
         requests
             .iter()
