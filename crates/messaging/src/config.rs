@@ -15,6 +15,10 @@ const MAX_ATTEMPTS: u32 = 5;
 /// The default of `CONSUMER_BATCH_SIZE`.
 const CONSUMER_BATCH_SIZE: usize = 100;
 
+/// The most `CONSUMER_BATCH_SIZE` may be: a batch's inbox insert binds one
+/// parameter per record, and PostgreSQL takes at most 65,535 per statement.
+const MAX_CONSUMER_BATCH_SIZE: usize = 10_000;
+
 /// How a service talks to Kafka and runs its relay, consumer and retention.
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(default)]
@@ -125,8 +129,8 @@ impl MessagingConfig {
             "CONSUMER_MAX_ATTEMPTS must be at least 1"
         );
         anyhow::ensure!(
-            self.consumer_batch_size >= 1,
-            "CONSUMER_BATCH_SIZE must be at least 1"
+            (1..=MAX_CONSUMER_BATCH_SIZE).contains(&self.consumer_batch_size),
+            "CONSUMER_BATCH_SIZE must be from 1 to {MAX_CONSUMER_BATCH_SIZE}"
         );
         for (name, period) in [
             ("OUTBOX_POLL_INTERVAL_MS", self.poll_interval),
@@ -136,5 +140,29 @@ impl MessagingConfig {
             anyhow::ensure!(!period.is_zero(), "{name} must be above 0");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_batch_size(size: usize) -> anyhow::Result<()> {
+        MessagingConfig {
+            consumer_batch_size: size,
+            ..MessagingConfig::new("localhost:9092")
+        }
+        .validate()
+    }
+
+    #[test]
+    fn a_consumer_batch_is_one_record_at_least_and_ten_thousand_at_most() {
+        assert!(with_batch_size(1).is_ok());
+        assert!(with_batch_size(CONSUMER_BATCH_SIZE).is_ok());
+        assert!(with_batch_size(MAX_CONSUMER_BATCH_SIZE).is_ok());
+        for size in [0, MAX_CONSUMER_BATCH_SIZE + 1] {
+            let error = with_batch_size(size).expect_err("out of range");
+            assert!(error.to_string().contains("CONSUMER_BATCH_SIZE"), "{error}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Applying a batch of records: together in one transaction when it can,
-//! each on its own (with retries, then the dead-letter topic) when that
-//! fails.
+//! each on its own (with retries, then the dead-letter topic, each offset
+//! committed once its record is handled) when that fails.
 
 use anyhow::Context;
 use orderflow_runtime::propagation;
@@ -13,86 +13,131 @@ use sea_orm::TransactionTrait;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::{AfterCommit, Decoded, HandleError, Handler, InboxConsumer, Outcome};
+use uuid::Uuid;
+
+use super::{AfterCommit, Decoded, HandleError, Handler, InboxConsumer, Outcome, receive};
 use crate::{
     failure::Class,
     headers,
     inbox::{self, Inbox},
-    kafka,
+    kafka::{self, GroupConsumer},
     retry::{self, Waited},
 };
 
-/// A decoded record waiting to be applied, with its span.
-struct Pending<'r, 'c, E> {
+/// A record and what decoding it gave: the event, or why it cannot be one.
+struct Received<'r, 'c, E> {
     record: &'r BorrowedMessage<'c>,
-    span: tracing::Span,
-    decoded: Decoded<E>,
+    decoded: Result<Decoded<E>, String>,
 }
 
 impl<H: Handler> InboxConsumer<H> {
-    /// Handles `records`: the undecodable ones go to the dead-letter topic,
-    /// the others are applied, together when they can be. `None` when
-    /// shutdown came first.
+    /// Handles `records`, in the order they came: together in one
+    /// transaction when there are several to apply and that commits (the
+    /// undecodable ones then go to the dead-letter topic); otherwise one by
+    /// one, each record's offset committed as soon as it is handled, so a
+    /// long fallback (retries, a restart, a lost group membership) never
+    /// makes the batch start over. `None` when shutdown came first.
     pub(super) async fn process(
         &self,
         records: &[BorrowedMessage<'_>],
+        consumer: &GroupConsumer,
         dead_letters: &FutureProducer,
         shutdown: &CancellationToken,
     ) -> Option<()> {
-        let mut pending = Vec::with_capacity(records.len());
-        for record in records {
-            let span = self.record_span(record);
-            match self.decode(record) {
-                Ok(decoded) => {
-                    span.record("event_id", decoded.event_id.to_string());
-                    span.record("messaging.message.id", decoded.event_id.to_string());
-                    pending.push(Pending {
-                        record,
-                        span,
-                        decoded,
-                    });
-                }
-                Err(reason) => {
-                    let outcome = self
-                        .dead_letter(record, &reason, None, dead_letters, shutdown)
-                        .instrument(span.clone())
-                        .await?;
-                    self.finish(&span, record, outcome);
-                }
-            }
-        }
-        if pending.len() > 1 {
-            match self.apply_together(&pending).await {
+        let received: Vec<_> = records
+            .iter()
+            .map(|record| Received {
+                record,
+                decoded: self.decode(record),
+            })
+            .collect();
+        let applicable: Vec<_> = received
+            .iter()
+            .filter_map(|one| Some((one.record, one.decoded.as_ref().ok()?)))
+            .collect();
+        if applicable.len() > 1 {
+            let spans: Vec<_> = applicable
+                .iter()
+                .map(|(record, decoded)| self.record_span(record, Some(decoded.event_id)))
+                .collect();
+            match self.apply_together(&applicable, &spans).await {
                 Ok(outcomes) => {
-                    for (one, outcome) in pending.iter().zip(outcomes) {
-                        self.finish(&one.span, one.record, outcome);
+                    for ((span, (record, _)), outcome) in
+                        spans.into_iter().zip(&applicable).zip(outcomes)
+                    {
+                        self.finish(&span, record, outcome);
+                    }
+                    for one in &received {
+                        if let Err(reason) = &one.decoded {
+                            self.dead_letter_undecodable(
+                                one.record,
+                                reason,
+                                dead_letters,
+                                shutdown,
+                            )
+                            .await?;
+                        }
                     }
                     return Some(());
                 }
                 // Not a failed attempt of any one record (the metric counts
                 // those): each is now tried on its own, and counted there.
                 Err(error) => {
+                    for span in &spans {
+                        span.record("outcome", "RolledBack");
+                    }
                     tracing::info!(
                         error = format!("{error:#}"),
-                        records = pending.len(),
+                        records = applicable.len(),
                         "applying the batch together failed; applying its records one by one"
                     );
                 }
             }
         }
-        for one in &pending {
-            let outcome = self
-                .apply(&one.decoded, one.record, dead_letters, shutdown)
-                .instrument(one.span.clone())
-                .await?;
-            self.finish(&one.span, one.record, outcome);
+        for (index, one) in received.iter().enumerate() {
+            match &one.decoded {
+                Ok(decoded) => {
+                    let span = self.record_span(one.record, Some(decoded.event_id));
+                    let outcome = self
+                        .apply(decoded, one.record, dead_letters, shutdown)
+                        .instrument(span.clone())
+                        .await?;
+                    self.finish(&span, one.record, outcome);
+                }
+                Err(reason) => {
+                    self.dead_letter_undecodable(one.record, reason, dead_letters, shutdown)
+                        .await?;
+                }
+            }
+            // The last one's offset the caller commits, with the batch's.
+            if index + 1 < received.len() {
+                receive::commit(consumer, std::slice::from_ref(one.record));
+            }
         }
+        Some(())
+    }
+
+    /// Sends a record that is not a valid event to the dead-letter topic, in
+    /// its own span.
+    async fn dead_letter_undecodable(
+        &self,
+        record: &BorrowedMessage<'_>,
+        reason: &str,
+        dead_letters: &FutureProducer,
+        shutdown: &CancellationToken,
+    ) -> Option<()> {
+        let span = self.record_span(record, None);
+        let outcome = self
+            .dead_letter(record, reason, None, dead_letters, shutdown)
+            .instrument(span.clone())
+            .await?;
+        self.finish(&span, record, outcome);
         Some(())
     }
 
     /// The span of one record's processing: a child of the span that sent
     /// it, so one order's trace goes on across the broker.
-    fn record_span(&self, record: &BorrowedMessage<'_>) -> tracing::Span {
+    fn record_span(&self, record: &BorrowedMessage<'_>, event_id: Option<Uuid>) -> tracing::Span {
         let span = tracing::info_span!(
             "kafka.process",
             otel.name = format!("process {}", self.topic),
@@ -117,6 +162,10 @@ impl<H: Handler> InboxConsumer<H> {
             trace_id = tracing::field::Empty,
             correlation_id = tracing::field::Empty,
         );
+        if let Some(event_id) = event_id {
+            span.record("event_id", event_id.to_string());
+            span.record("messaging.message.id", event_id.to_string());
+        }
         propagation::set_parent(&span, &headers::trace_context(record.headers()));
         propagation::record_ids(&span);
         span
@@ -149,14 +198,16 @@ impl<H: Handler> InboxConsumer<H> {
         Ok(decoded)
     }
 
-    /// Applies the events of `pending` in one transaction: their ids in one
-    /// inbox insert, then each fresh one through the handler, in order (so
-    /// each sees what the ones before it did), then one commit. An id seen
-    /// before, or twice in the batch, is a duplicate. Tried once: on any
-    /// failure the transaction is rolled back and nothing of it counts.
+    /// Applies the events of `batch` in one transaction: their ids in one
+    /// inbox insert, then each fresh one through the handler (in `spans`,
+    /// one per event), in order, so each sees what the ones before it did,
+    /// then one commit. An id seen before, or twice in the batch, is a
+    /// duplicate. Tried once: on any failure the transaction is rolled back
+    /// and nothing of it counts.
     async fn apply_together(
         &self,
-        pending: &[Pending<'_, '_, H::Event>],
+        batch: &[(&BorrowedMessage<'_>, &Decoded<H::Event>)],
+        spans: &[tracing::Span],
     ) -> Result<Vec<Outcome>, HandleError> {
         let span = tracing::info_span!(
             "kafka.process_batch",
@@ -166,10 +217,10 @@ impl<H: Handler> InboxConsumer<H> {
             messaging.operation.type = "process",
             messaging.destination.name = %self.topic,
             messaging.consumer.group.name = %self.group,
-            messaging.batch.message_count = pending.len(),
+            messaging.batch.message_count = batch.len(),
         );
-        for one in pending {
-            propagation::add_link(&span, &one.span);
+        for record_span in spans {
+            propagation::add_link(&span, record_span);
         }
         async {
             let txn = self
@@ -177,20 +228,20 @@ impl<H: Handler> InboxConsumer<H> {
                 .begin()
                 .await
                 .context("beginning the inbox transaction")?;
-            let ids: Vec<_> = pending.iter().map(|one| one.decoded.event_id).collect();
+            let ids: Vec<_> = batch.iter().map(|(_, decoded)| decoded.event_id).collect();
             let mut fresh = inbox::record_all(&txn, &ids, &self.topic, H::EVENT_TYPE).await?;
-            let mut outcomes = Vec::with_capacity(pending.len());
+            let mut outcomes = Vec::with_capacity(batch.len());
             let mut after_commit = Vec::new();
-            for one in pending {
+            for ((_, decoded), record_span) in batch.iter().zip(spans) {
                 // Taken out, so a second copy in this batch is a duplicate.
-                if !fresh.remove(&one.decoded.event_id) {
+                if !fresh.remove(&decoded.event_id) {
                     outcomes.push(Outcome::Duplicate);
                     continue;
                 }
                 let then = self
                     .handler
-                    .apply(&txn, &one.decoded.event)
-                    .instrument(one.span.clone())
+                    .apply(&txn, &decoded.event)
+                    .instrument(record_span.clone())
                     .await?;
                 after_commit.extend(then);
                 outcomes.push(Outcome::Applied);
@@ -198,7 +249,7 @@ impl<H: Handler> InboxConsumer<H> {
             txn.commit()
                 .await
                 .context("committing the inbox transaction")?;
-            crate::metrics::batch_applied(&self.topic, pending.len());
+            crate::metrics::batch_applied(&self.topic, batch.len());
             for then in after_commit {
                 then();
             }

@@ -2,12 +2,13 @@
 //! record their ids in the inbox, and commits the Kafka offsets only after
 //! those transactions commit.
 //!
-//! - The records one poll returns (up to [`MessagingConfig::consumer_batch_size`])
-//!   are applied together: one transaction, one multi-row inbox insert, one
-//!   commit, then their offsets (see [`apply`]). When that transaction fails,
-//!   it is rolled back and each record of the batch is applied on its own,
-//!   with the rules below, so one bad record never holds up or drags down
-//!   the others.
+//! - The next record and those already fetched behind it (up to
+//!   [`MessagingConfig::consumer_batch_size`]) are applied together: one
+//!   transaction, one multi-row inbox insert, one commit, then their offsets
+//!   (see [`apply`]). When that transaction fails, it is rolled back and the
+//!   records are applied one by one, in order, with the rules below, each
+//!   offset committed once its record is handled: a bad record is retried
+//!   or dead-lettered on its own, and the others are applied without it.
 //! - A redelivered event finds its id in the inbox and changes nothing.
 //! - A record without the contract headers (see [`headers::check_contract`]),
 //!   or whose payload cannot be decoded or is invalid, goes to `<topic>.dlq`
@@ -31,11 +32,7 @@ mod receive;
 use std::time::Duration;
 
 use anyhow::Context;
-use rdkafka::{
-    consumer::{CommitMode, Consumer},
-    error::KafkaError,
-    types::RDKafkaErrorCode,
-};
+use rdkafka::{consumer::Consumer, error::KafkaError, types::RDKafkaErrorCode};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -95,17 +92,14 @@ impl<H: Handler> InboxConsumer<H> {
             if !received.records.is_empty() {
                 delays = retry::delays();
                 let applied = self
-                    .process(&received.records, &dead_letters, &shutdown)
+                    .process(&received.records, &consumer, &dead_letters, &shutdown)
                     .await;
                 if applied.is_none() {
                     break;
                 }
                 // committed, offsets not yet
                 orderflow_runtime::crash::hit("consumer.after_commit")?;
-                let offsets = receive::next_offsets(&received.records)?;
-                if let Err(error) = consumer.commit(&offsets, CommitMode::Async) {
-                    tracing::warn!(%error, "committing offsets failed; the records may be redelivered");
-                }
+                receive::commit(&consumer, &received.records);
             }
             if let Some(error) = received.error {
                 tracing::warn!(%error, topic = %self.topic, "receiving failed");

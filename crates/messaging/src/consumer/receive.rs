@@ -5,7 +5,12 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use futures::FutureExt;
-use rdkafka::{Message, Offset, TopicPartitionList, error::KafkaError, message::BorrowedMessage};
+use rdkafka::{
+    Message, Offset, TopicPartitionList,
+    consumer::{CommitMode, Consumer},
+    error::KafkaError,
+    message::BorrowedMessage,
+};
 
 use crate::kafka::GroupConsumer;
 
@@ -46,9 +51,26 @@ pub(super) async fn batch(consumer: &GroupConsumer, max: usize) -> Received<'_> 
     }
 }
 
+/// Commits, without waiting, the offsets after `records`. A failure is
+/// logged: the records may then be delivered again, and the inbox absorbs
+/// them.
+pub(super) fn commit(consumer: &GroupConsumer, records: &[BorrowedMessage<'_>]) {
+    let committed = next_offsets(records).and_then(|offsets| {
+        consumer
+            .commit(&offsets, CommitMode::Async)
+            .context("committing offsets")
+    });
+    if let Err(error) = committed {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "committing offsets failed; the records may be redelivered"
+        );
+    }
+}
+
 /// The offsets to commit once `records` are handled: for each partition,
 /// the one after its last record.
-pub(super) fn next_offsets(records: &[BorrowedMessage<'_>]) -> anyhow::Result<TopicPartitionList> {
+fn next_offsets(records: &[BorrowedMessage<'_>]) -> anyhow::Result<TopicPartitionList> {
     let mut offsets = TopicPartitionList::new();
     let positions = records
         .iter()
