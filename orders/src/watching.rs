@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    changes::{Change, OrderChanges, Subscription},
+    changes::{OrderChanges, Subscription},
     db,
     domain::Order,
     error::OrderError,
@@ -40,7 +40,7 @@ impl Watching {
     pub(crate) async fn watch(&self, id: Uuid) -> Result<States, OrderError> {
         // Subscribe first: a change committed after the read below is then
         // announced to this subscription.
-        let changes = self.changes.subscribe();
+        let changes = self.changes.subscribe(id);
         let first = db::orders::find(&self.db, id)
             .await?
             .ok_or(OrderError::NotFound(id))?;
@@ -71,22 +71,17 @@ struct Watch {
 impl Watch {
     /// Sends `first`, then each different state, until a final one. Holds no
     /// database connection while it waits.
-    async fn run(mut self, first: Order) {
+    async fn run(self, first: Order) {
         let mut last = first.clone();
         if self.states.send(Ok(first)).await.is_err() {
             return;
         }
         while !last.status.is_final() {
-            let change = tokio::select! {
+            tokio::select! {
                 () = tokio::time::sleep_until(self.until) => return,
                 () = self.shutdown.cancelled() => return,
                 () = self.states.closed() => return,
-                change = self.changes.next() => change,
-            };
-            match change {
-                None => return,
-                Some(Change::Order(other)) if other != self.id => continue,
-                Some(Change::Order(_) | Change::Unknown) => {}
+                () = self.changes.changed() => {}
             }
             let now = match db::orders::find(&self.db, self.id).await {
                 Ok(Some(order)) => order,
