@@ -78,6 +78,45 @@ pub async fn send(
         .expect("the record is delivered");
 }
 
+/// The offsets consumer group `group` has committed on `topic`, summed over
+/// its partitions (one with none counts 0): on a topic whose records all
+/// went to one partition, that partition's committed offset. `None` while
+/// the coordinator cannot answer.
+pub async fn committed_total(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Option<i64> {
+    let brokers = brokers.to_owned();
+    let group = group.to_owned();
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", &group)
+            .create()
+            .expect("a client");
+        let mut wanted = rdkafka::TopicPartitionList::new();
+        for partition in 0..partitions {
+            wanted.add_partition(&topic, partition);
+        }
+        let committed = client
+            .committed_offsets(wanted, Duration::from_secs(5))
+            .ok()?;
+        Some(
+            committed
+                .elements()
+                .iter()
+                .filter_map(|element| element.offset().to_raw())
+                .filter(|offset| *offset >= 0)
+                .sum(),
+        )
+    })
+    .await
+    .expect("the offset lookup does not panic")
+}
+
 /// The partitions of `topic` each member of consumer group `group` owns
 /// (one entry per member, sorted), as the group coordinator reports them;
 /// none while the coordinator cannot answer.

@@ -19,8 +19,8 @@ mod wait;
 
 pub use dice::Dice;
 pub use kafka::{
-    Record, TopicReader, close_producer, contract_headers, group_assignment, produce, producer,
-    records_in, send,
+    Record, TopicReader, close_producer, committed_total, contract_headers, group_assignment,
+    produce, producer, records_in, send,
 };
 pub use process_system::{ProcessSystem, Setup};
 pub use processes::{Binary, ServiceProcess};

@@ -187,6 +187,18 @@ impl TestSystem {
             .await
     }
 
+    /// The offsets payments' consumer group has committed on the request
+    /// topic, summed over its partitions (see [`crate::committed_total`]).
+    pub async fn payments_committed(&self) -> Option<i64> {
+        crate::committed_total(
+            &self.brokers,
+            &self.payments_config.consumer_group,
+            &self.requested_topic,
+            self.payments_config.messaging.partitions,
+        )
+        .await
+    }
+
     /// The overall health status of orders and of payments.
     pub async fn health(&self) -> [Result<ServingStatus, String>; 2] {
         [

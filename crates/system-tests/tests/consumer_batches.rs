@@ -11,7 +11,7 @@ use orderflow_proto::{
     events::v1 as events,
     orders::v1::{Order, OrderStatus},
 };
-use orderflow_system_tests::{TestSystem, TopicReader, eventually, until_in_inbox};
+use orderflow_system_tests::{TestSystem, TopicReader, eventually, until, until_in_inbox};
 use prost::Message;
 
 /// The amount of the payments the second test makes fail on every try.
@@ -132,6 +132,68 @@ async fn a_request_that_always_fails_is_dead_lettered_and_the_rest_of_its_batch_
         12,
         "every other request paid once"
     );
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn when_a_batch_falls_back_each_handled_record_is_committed_before_the_next_is_tried() {
+    let mut system = TestSystem::start().await;
+    system.open_account("dora", 10_000).await;
+    system.refuse_payments_of(CURSED_AMOUNT).await;
+
+    // One user, so one partition, in this order: offsets 0, 1 and 2 of a
+    // new topic, fetched together once payments is back.
+    system.pause_payments().await;
+    let first = system.place_order("dora", 100).await;
+    let cursed = system.place_order("dora", CURSED_AMOUNT).await;
+    let last = system.place_order("dora", 100).await;
+    until(
+        "the three requests are in Kafka",
+        Duration::from_secs(30),
+        || {
+            TestSystem::count(
+                &system.orders_db,
+                "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL",
+            )
+        },
+        |unpublished| *unpublished == 0,
+    )
+    .await;
+    system.resume_payments().await;
+
+    // The batch fails on the cursed record, and the records are tried one
+    // by one: while the cursed one is retried (seconds of backoff), the
+    // first one's offset is already committed.
+    let mut seen = Vec::new();
+    let settled = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let committed = system.payments_committed().await;
+            if seen.last() != Some(&committed) {
+                seen.push(committed);
+            }
+            if committed == Some(3) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(settled.is_ok(), "all three committed in time: {seen:?}");
+    assert!(
+        seen.contains(&Some(1)),
+        "the first record was committed on its own while the cursed one was retried: {seen:?}"
+    );
+
+    assert_eq!(
+        system.wait_until_settled(&first.id).await.status(),
+        OrderStatus::Finished
+    );
+    assert_eq!(
+        system.wait_until_settled(&last.id).await.status(),
+        OrderStatus::Finished
+    );
+    assert_eq!(system.order(&cursed.id).await.status(), OrderStatus::New);
+    assert_eq!(system.balance("dora").await, 10_000 - 200);
     system.stop().await;
 }
 
