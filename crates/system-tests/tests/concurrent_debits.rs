@@ -41,10 +41,11 @@ async fn two_replicas_debiting_one_account_at_once_never_overdraw_it() {
     let env = TestEnv::from_env();
     let orders = fresh_orders_config(&env, env.kafka_brokers()).await;
     let mut config = fresh_payments_config(&env, &orders).await;
-    // Small batches: each replica applies its partition in several
-    // transactions, so the two replicas' transactions take turns on the
-    // account's row, and that shows in the payments' times.
-    config.messaging.consumer_batch_size = 3;
+    // One record per transaction, so each replica runs a dozen debits and
+    // the two replicas' transactions take turns on the account's row, which
+    // shows in the payments' times (with batches of 3 one replica could be
+    // done before the other began). Batches under replicas: process_replicas.
+    config.messaging.consumer_batch_size = 1;
     // One after the other: the second finds the schema migrated.
     let first = payments::App::build(config.clone())
         .await
