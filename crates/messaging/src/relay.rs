@@ -146,7 +146,14 @@ impl Relay {
                 Ok(Delivery::Published(count)) => {
                     delays = retry::delays();
                     tracing::debug!(count, "published outbox rows");
-                    continue;
+                    if full(count, self.config.batch_size) {
+                        // More may be waiting behind a full batch.
+                        continue;
+                    }
+                    // A short batch took everything there was; a row committed
+                    // since then has notified, and that wakes the wait below at
+                    // once, so there is no empty pass to make.
+                    self.config.poll_interval
                 }
                 Ok(Delivery::Empty) => {
                     delays = retry::delays();
@@ -187,6 +194,12 @@ impl Relay {
             }
         }
     }
+}
+
+/// Whether a pass that published `count` rows claimed a whole batch of
+/// `batch_size`, so that more rows may be waiting behind it.
+fn full(count: usize, batch_size: u64) -> bool {
+    u64::try_from(count).is_ok_and(|count| count >= batch_size)
 }
 
 /// The producer span of one row: a child of the context the row was written
@@ -254,5 +267,18 @@ async fn listen(db: DatabaseConnection, wake: std::sync::Arc<Notify>, shutdown: 
         while let Ok(_notification) = listener.recv().await {
             wake.notify_one();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full;
+
+    #[test]
+    fn only_a_whole_batch_sends_the_relay_straight_back_for_more() {
+        assert!(full(100, 100));
+        assert!(!full(99, 100));
+        assert!(!full(1, 100));
+        assert!(full(1, 1));
     }
 }
