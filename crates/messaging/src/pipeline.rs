@@ -6,8 +6,9 @@
 use std::future::Future;
 
 use backon::Retryable;
-use futures::future::{BoxFuture, join_all};
+use futures::{FutureExt, future::BoxFuture};
 use sea_orm::DatabaseConnection;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -112,27 +113,64 @@ impl Pipeline {
         }
         ready.await;
         let relay = Relay::new(self.db.clone(), self.config.clone())?;
-        // When one part fails, the others stop too, and the service reports it.
+        // When one part ends (a consumer failed, or any part panicked), the
+        // others stop too, and the service reports it.
         let stop = shutdown.child_token();
-        let consumers = self.topics.consumes.into_iter().map(|consume| {
-            let run = (consume.task)(self.db.clone(), self.config.clone(), stop.clone());
-            let stop = stop.clone();
-            async move {
-                let result = run.await;
-                stop.cancel();
-                result
-            }
+        let mut parts = Parts::new(stop.clone());
+        parts.start(relay.run(stop.clone()).map(Ok));
+        for consume in self.topics.consumes {
+            parts.start((consume.task)(
+                self.db.clone(),
+                self.config.clone(),
+                stop.clone(),
+            ));
+        }
+        parts.start(crate::metrics::sample_backlog(self.db.clone(), stop.clone()).map(Ok));
+        parts.start(retention::run(self.db, self.config, stop.clone()).map(Ok));
+        parts.join().await
+    }
+}
+
+/// The pipeline's parts, each a task of its own on the runtime's workers
+/// (not multiplexed in the caller's task, which would poll all of them at
+/// every wake-up of one, on whatever thread awaits it), and the token that
+/// stops them all when one ends.
+struct Parts {
+    tasks: JoinSet<anyhow::Result<()>>,
+    stop: CancellationToken,
+}
+
+impl Parts {
+    fn new(stop: CancellationToken) -> Self {
+        Self {
+            tasks: JoinSet::new(),
+            stop,
+        }
+    }
+
+    /// Runs `part` until it ends, then stops the others.
+    fn start(&mut self, part: impl Future<Output = anyhow::Result<()>> + Send + 'static) {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            let result = part.await;
+            stop.cancel();
+            result
         });
-        let (_, consumed, _, _) = tokio::join!(
-            relay.run(stop.clone()),
-            join_all(consumers),
-            crate::metrics::sample_backlog(self.db.clone(), stop.clone()),
-            retention::run(self.db, self.config, stop.clone()),
-        );
-        consumed
-            .into_iter()
-            .collect::<anyhow::Result<Vec<()>>>()
-            .map(drop)
+    }
+
+    /// Waits for every part; the first error (or panic) is the result.
+    async fn join(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let result = joined
+                .map_err(|error| anyhow::anyhow!("a messaging task failed: {error}"))
+                .and_then(|result| result);
+            if let Err(error) = result {
+                self.stop.cancel();
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
