@@ -64,8 +64,12 @@ impl Ordering {
             .await
             .context("beginning the order transaction")?;
         if let Some(key) = &new.idempotency_key {
-            // First in the transaction: a concurrent repeat waits here.
-            match idempotency::claim(&txn, &new.user_id, key, &fingerprint(&new)).await? {
+            // First in the transaction: a concurrent repeat waits here. The
+            // answer is this order's snapshot, stored with the key.
+            let answer = convert::snapshot(&order);
+            match idempotency::claim_answered(&txn, &new.user_id, key, &fingerprint(&new), answer)
+                .await?
+            {
                 Claim::Fresh => {}
                 Claim::Replay(stored) => {
                     let order = convert::from_snapshot(&stored)?;
@@ -89,9 +93,6 @@ impl Ordering {
             },
         )
         .await?;
-        if let Some(key) = &new.idempotency_key {
-            idempotency::complete(&txn, &new.user_id, key, convert::snapshot(&order)).await?;
-        }
         txn.commit().await.context("committing the order")?;
         crate::metrics::created();
         Ok(Executed::Fresh(order))

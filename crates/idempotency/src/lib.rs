@@ -3,7 +3,8 @@
 //! A service that takes a key claims it first thing in the transaction of
 //! the effect ([`claim`]), does the work, stores its answer ([`complete`])
 //! and commits: key, fingerprint, answer and effect are committed together
-//! or not at all. A concurrent request with the same key blocks on the
+//! or not at all. When the answer is known before the work (a new order's
+//! snapshot), [`claim_answered`] stores it with the claim instead. A concurrent request with the same key blocks on the
 //! primary key until the first commits, then sees the stored answer (or, if
 //! the first rolled back, claims the key itself). So a repeat never runs
 //! the effect twice and never has to be told "in progress".
@@ -17,7 +18,7 @@ mod store;
 
 pub use fingerprint::Fingerprint;
 pub use migration::CreateIdempotencyKeys;
-pub use store::{Claim, Executed, claim, complete};
+pub use store::{Claim, Executed, claim, claim_answered, complete};
 
 /// The table holding the keys, in each service's own database.
 pub const TABLE: &str = "idempotency_keys";

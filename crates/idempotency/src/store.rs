@@ -48,15 +48,39 @@ pub async fn claim(
     key: &IdempotencyKey,
     fingerprint: &Fingerprint,
 ) -> anyhow::Result<Claim> {
+    claim_with(db, user_id, key, fingerprint, None).await
+}
+
+/// [`claim`] for a request whose answer is known before its effect is made
+/// (an order whose snapshot is built first): a fresh claim stores `answer`
+/// with the key, in one statement, and needs no [`complete`].
+pub async fn claim_answered(
+    db: &impl ConnectionTrait,
+    user_id: &UserId,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    answer: Vec<u8>,
+) -> anyhow::Result<Claim> {
+    claim_with(db, user_id, key, fingerprint, Some(answer)).await
+}
+
+async fn claim_with(
+    db: &impl ConnectionTrait,
+    user_id: &UserId,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    answer: Option<Vec<u8>>,
+) -> anyhow::Result<Claim> {
     let inserted = db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO idempotency_keys (user_id, idempotency_key, fingerprint) \
-             VALUES ($1, $2, $3) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+            "INSERT INTO idempotency_keys (user_id, idempotency_key, fingerprint, response) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
             [
                 user_id.as_str().into(),
                 key.as_str().into(),
                 fingerprint.as_bytes().to_vec().into(),
+                answer.into(),
             ],
         ))
         .await
