@@ -3,8 +3,12 @@
 //! run, on the same order. Needs DATABASE_URL and KAFKA_BROKERS (as
 //! `cargo xtask test` or `cargo xtask bench` provide).
 //!
-//! After a warm-up, the two paths alternate in blocks so that drift in the
-//! machine's load hits both alike; each call is timed on its own.
+//! After a warm-up, the paths alternate in blocks so that drift in the
+//! machine's load hits them alike; each call is timed on its own. Two more
+//! paths say where the difference goes: `GET /healthz` through the gateway
+//! (its layers, no upstream call) and a bare axum route with no layers in
+//! the same process (the HTTP/1 loopback hop alone, the floor of any HTTP
+//! gateway in front of gRPC here).
 
 use std::{
     net::SocketAddr,
@@ -55,12 +59,18 @@ async fn main() -> anyhow::Result<()> {
     let id = created.order.context("CreateOrder returned no order")?.id;
     let http = reqwest::Client::new();
     let rest_url = format!("{gateway_url}/api/orders/{id}");
+    let layers_url = format!("{gateway_url}/healthz");
+    let hop_url = bare_http_server().await?;
 
     let mut direct = Vec::with_capacity(CALLS);
     let mut through_gateway = Vec::with_capacity(CALLS);
+    let mut layers_only = Vec::with_capacity(CALLS);
+    let mut hop_only = Vec::with_capacity(CALLS);
     for _ in 0..WARM_UP {
         time_grpc(&mut grpc, &id).await?;
         time_rest(&http, &rest_url).await?;
+        time_rest(&http, &layers_url).await?;
+        time_rest(&http, &hop_url).await?;
     }
     while direct.len() < CALLS {
         for _ in 0..BLOCK {
@@ -69,27 +79,66 @@ async fn main() -> anyhow::Result<()> {
         for _ in 0..BLOCK {
             through_gateway.push(time_rest(&http, &rest_url).await?);
         }
+        for _ in 0..BLOCK {
+            layers_only.push(time_rest(&http, &layers_url).await?);
+        }
+        for _ in 0..BLOCK {
+            hop_only.push(time_rest(&http, &hop_url).await?);
+        }
     }
 
     let grpc_stats = Stats::of(&mut direct);
     let rest_stats = Stats::of(&mut through_gateway);
+    let layers_stats = Stats::of(&mut layers_only);
+    let hop_stats = Stats::of(&mut hop_only);
     println!(
         "added latency of the gateway: {CALLS} GetOrder calls each, alternating blocks of {BLOCK}"
     );
     println!("  {:<28} {:>10} {:>10} {:>10}", "", "median", "p99", "mean");
     grpc_stats.print("gRPC GetOrder (direct)");
     rest_stats.print("REST GET /api/orders/{id}");
+    layers_stats.print("GET /healthz (gateway)");
+    hop_stats.print("GET, bare axum route");
     let added = rest_stats.median.as_secs_f64() - grpc_stats.median.as_secs_f64();
     let ratio = rest_stats.median.as_secs_f64() / grpc_stats.median.as_secs_f64();
     println!(
         "  added by the gateway (median): {:.1} µs, {ratio:.2}x the direct call",
         added * 1e6
     );
+    let hop = hop_stats.median.as_secs_f64();
+    println!(
+        "  of which the bare HTTP/1 hop: {:.1} µs; the gateway's layers: {:.1} µs; the rest (handler, JSON, gRPC client): {:.1} µs",
+        hop * 1e6,
+        (layers_stats.median.as_secs_f64() - hop) * 1e6,
+        (added - layers_stats.median.as_secs_f64()) * 1e6
+    );
+    println!(
+        "  1.2x would allow {:.1} µs",
+        0.2 * grpc_stats.median.as_secs_f64() * 1e6
+    );
 
     shutdown.cancel();
     server.await??;
     system.stop().await;
     Ok(())
+}
+
+/// A server with one route and no layers, answering a small JSON body: what
+/// an HTTP/1 request over loopback costs this client and axum, with nothing
+/// of the gateway in it. Returns its URL.
+async fn bare_http_server() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/order", listener.local_addr()?);
+    let router = axum::Router::new().route(
+        "/order",
+        axum::routing::get(|| async { axum::Json(serde_json::json!({ "id": "bare" })) }),
+    );
+    // As the gateway's listener: answers go out at once.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(url)
 }
 
 async fn time_grpc(
