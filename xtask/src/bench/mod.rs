@@ -68,7 +68,9 @@ pub struct Flags {
 impl Default for Flags {
     fn default() -> Self {
         Self {
-            rates: vec![50.0, 100.0, 200.0, 250.0, 300.0, 400.0, 600.0],
+            rates: vec![
+                50.0, 100.0, 200.0, 250.0, 300.0, 350.0, 400.0, 450.0, 500.0, 600.0,
+            ],
             concurrencies: vec![8, 32, 128],
             seconds: 15,
             sustain_seconds: 60,
