@@ -5,10 +5,11 @@
 //!
 //! After a warm-up, the paths alternate in blocks so that drift in the
 //! machine's load hits them alike; each call is timed on its own. Two more
-//! paths say where the difference goes: `GET /healthz` through the gateway
-//! (its layers, no upstream call) and a bare axum route with no layers in
-//! the same process (the HTTP/1 loopback hop alone, the floor of any HTTP
-//! gateway in front of gRPC here).
+//! paths say roughly where the difference goes (differences of medians,
+//! not of paired calls): `GET /healthz` through the gateway (the layers
+//! every route has, no upstream call) and a bare axum route with no layers
+//! in the same process (the HTTP/1 loopback hop alone, the floor of any
+//! HTTP gateway in front of gRPC here).
 
 use std::{
     net::SocketAddr,
@@ -107,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let hop = hop_stats.median.as_secs_f64();
     println!(
-        "  of which the bare HTTP/1 hop: {:.1} µs; the gateway's layers: {:.1} µs; the rest (handler, JSON, gRPC client): {:.1} µs",
+        "  of which (roughly) the bare HTTP/1 hop: {:.1} µs; the layers every route has: {:.1} µs; the rest (the API's concurrency limit, handler, JSON, gRPC client): {:.1} µs",
         hop * 1e6,
         (layers_stats.median.as_secs_f64() - hop) * 1e6,
         (added - layers_stats.median.as_secs_f64()) * 1e6

@@ -10,7 +10,8 @@ use crate::Fingerprint;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
     /// The key is new and now held by the caller's transaction: do the work,
-    /// [`complete`] it, commit.
+    /// [`complete`] it (not after [`claim_answered`], which stored the
+    /// answer already), commit.
     Fresh,
     /// The same request was answered before: this is its stored answer. Do
     /// nothing else.

@@ -150,9 +150,11 @@ impl Relay {
                         // More may be waiting behind a full batch.
                         continue;
                     }
-                    // A short batch took everything there was; a row committed
-                    // since then has notified, and that wakes the wait below at
-                    // once, so there is no empty pass to make.
+                    // A short batch took every row there was that no other
+                    // relay holds; a row committed since has notified, and
+                    // that wakes the wait below at once, so there is no empty
+                    // pass to make. Rows another relay held and let go are
+                    // that relay's to retry, or found at the next poll.
                     self.config.poll_interval
                 }
                 Ok(Delivery::Empty) => {
@@ -264,9 +266,13 @@ async fn listen(db: DatabaseConnection, wake: std::sync::Arc<Notify>, shutdown: 
         delays = retry::delays();
         // A wake-up now covers rows inserted while we were not listening.
         wake.notify_one();
-        while let Ok(_notification) = listener.recv().await {
+        // `try_recv`, not `recv`: `recv` reconnects by itself and hides the
+        // gap; a lost connection must wake the relay too, since a row
+        // committed meanwhile sent its notification to nobody.
+        while let Ok(Some(_notification)) = listener.try_recv().await {
             wake.notify_one();
         }
+        wake.notify_one();
     }
 }
 
