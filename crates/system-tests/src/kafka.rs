@@ -78,6 +78,20 @@ pub async fn send(
         .expect("the record is delivered");
 }
 
+/// A client for looking up offsets, groups and partitions (it never
+/// subscribes or commits), as `group` when one is given. Its calls block:
+/// use it inside `spawn_blocking`.
+fn lookup_client(brokers: &str, group: Option<&str>) -> Result<BaseConsumer, String> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("enable.auto.commit", "false");
+    if let Some(group) = group {
+        config.set("group.id", group);
+    }
+    config.create().map_err(|error| error.to_string())
+}
+
 /// The offsets consumer group `group` has committed on `topic`, summed over
 /// its partitions (one with none counts 0): on a topic whose records all
 /// went to one partition, that partition's committed offset. `None` while
@@ -92,11 +106,7 @@ pub async fn committed_total(
     let group = group.to_owned();
     let topic = topic.to_owned();
     tokio::task::spawn_blocking(move || {
-        let client: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .set("group.id", &group)
-            .create()
-            .expect("a client");
+        let client = lookup_client(&brokers, Some(&group)).expect("a client");
         let mut wanted = rdkafka::TopicPartitionList::new();
         for partition in 0..partitions {
             wanted.add_partition(&topic, partition);
@@ -125,10 +135,7 @@ pub async fn group_assignment(brokers: &str, group: &str, topic: &str) -> Vec<Ve
     let group = group.to_owned();
     let topic = topic.to_owned();
     tokio::task::spawn_blocking(move || {
-        let client: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .create()
-            .expect("a client");
+        let client = lookup_client(&brokers, None).expect("a client");
         // A transient answer (e.g. the coordinator still loading on a new
         // broker) is "no members yet": callers poll until the group is as
         // they expect.
@@ -293,12 +300,7 @@ pub(crate) async fn lags(
         let mut lags = Vec::new();
         let mut dead_letters = Vec::new();
         for (group, topic) in &groups {
-            let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
-                .set("bootstrap.servers", &brokers)
-                .set("group.id", group)
-                .set("enable.auto.commit", "false")
-                .create()
-                .map_err(|error| error.to_string())?;
+            let consumer = lookup_client(&brokers, Some(group))?;
             let lag = group_lag(&consumer, topic)?;
             lags.push(crate::invariants::GroupLag {
                 group: group.clone(),
@@ -320,7 +322,7 @@ pub(crate) async fn lags(
 
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn partitions(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result<Vec<i32>, String> {
+fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>, String> {
     let metadata = consumer
         .fetch_metadata(Some(topic), ADMIN_TIMEOUT)
         .map_err(|error| format!("metadata of {topic}: {error}"))?;
@@ -332,18 +334,14 @@ fn partitions(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result
 }
 
 /// The high watermark minus the low one: records there now.
-fn end_offsets(
-    consumer: &rdkafka::consumer::BaseConsumer,
-    topic: &str,
-    partition: i32,
-) -> Result<i64, String> {
+fn end_offsets(consumer: &BaseConsumer, topic: &str, partition: i32) -> Result<i64, String> {
     let (low, high) = consumer
         .fetch_watermarks(topic, partition, ADMIN_TIMEOUT)
         .map_err(|error| format!("watermarks of {topic}/{partition}: {error}"))?;
     Ok(high - low)
 }
 
-fn group_lag(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result<i64, String> {
+fn group_lag(consumer: &BaseConsumer, topic: &str) -> Result<i64, String> {
     use rdkafka::{Offset, TopicPartitionList};
     let mut lag = 0;
     let mut wanted = TopicPartitionList::new();
@@ -370,10 +368,7 @@ fn group_lag(consumer: &rdkafka::consumer::BaseConsumer, topic: &str) -> Result<
 pub async fn records_in(brokers: &str, topic: &str) -> Result<i64, String> {
     let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
     tokio::task::spawn_blocking(move || {
-        let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .create()
-            .map_err(|error| error.to_string())?;
+        let consumer = lookup_client(&brokers, None)?;
         partitions(&consumer, &topic)?
             .into_iter()
             .map(|partition| end_offsets(&consumer, &topic, partition))
