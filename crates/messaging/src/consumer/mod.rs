@@ -1,6 +1,8 @@
 //! The inbox consumer: applies events in database transactions that also
 //! record their ids in the inbox, and commits the Kafka offsets only after
-//! those transactions commit.
+//! those transactions commit (it stores them, and librdkafka commits what
+//! is stored once a second, on a rebalance and on close; see
+//! `kafka::COMMIT_INTERVAL_MS`).
 //!
 //! - The next record and those already fetched behind it (up to
 //!   [`MessagingConfig::consumer_batch_size`]) are applied together: one
@@ -130,9 +132,10 @@ impl<H: Handler> InboxConsumer<H> {
 }
 
 /// Leaves the group and drops the consumer on a blocking thread with a
-/// deadline (librdkafka's destroy can hang after a group session). Offsets
-/// were committed batch by batch; the consumer's position is never
-/// committed, since it may be ahead of what was applied.
+/// deadline (librdkafka's destroy can hang after a group session). Leaving
+/// commits the offsets stored so far (those of applied records); the
+/// consumer's position is never committed, since it may be ahead of what
+/// was applied.
 async fn close(consumer: kafka::GroupConsumer) {
     consumer.unsubscribe();
     let dropped = tokio::task::spawn_blocking(move || drop(consumer));

@@ -1,14 +1,12 @@
 //! Taking records from the consumer a batch at a time, and the offsets that
-//! a handled batch commits.
+//! a handled batch stores for librdkafka's next periodic commit.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
 use futures::FutureExt;
 use rdkafka::{
-    Message, Offset, TopicPartitionList,
-    consumer::{CommitMode, Consumer},
-    error::KafkaError,
+    Message, Offset, TopicPartitionList, consumer::Consumer, error::KafkaError,
     message::BorrowedMessage,
 };
 
@@ -51,24 +49,23 @@ pub(super) async fn batch(consumer: &GroupConsumer, max: usize) -> Received<'_> 
     }
 }
 
-/// Commits, without waiting, the offsets after `records`. A failure is
-/// logged: the records may then be delivered again, and the inbox absorbs
-/// them.
+/// Stores the offsets after `records`, to be committed with the next
+/// periodic commit (see `kafka::COMMIT_INTERVAL_MS`), or when the
+/// partitions are revoked or the consumer closes. A failure (e.g. a
+/// partition revoked meanwhile) is logged: the records may then be
+/// delivered again, and the inbox absorbs them.
 pub(super) fn commit(consumer: &GroupConsumer, records: &[BorrowedMessage<'_>]) {
-    let committed = next_offsets(records).and_then(|offsets| {
-        consumer
-            .commit(&offsets, CommitMode::Async)
-            .context("committing offsets")
-    });
-    if let Err(error) = committed {
+    let stored = next_offsets(records)
+        .and_then(|offsets| consumer.store_offsets(&offsets).context("storing offsets"));
+    if let Err(error) = stored {
         tracing::warn!(
             error = format!("{error:#}"),
-            "committing offsets failed; the records may be redelivered"
+            "storing offsets failed; the records may be redelivered"
         );
     }
 }
 
-/// The offsets to commit once `records` are handled: for each partition,
+/// The offsets to store once `records` are handled: for each partition,
 /// the one after its last record.
 fn next_offsets(records: &[BorrowedMessage<'_>]) -> anyhow::Result<TopicPartitionList> {
     let mut offsets = TopicPartitionList::new();
