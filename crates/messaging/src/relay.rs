@@ -1,9 +1,11 @@
 //! The outbox relay: publishes outbox rows to Kafka, in id order, and marks
-//! them published after the broker's delivery report.
+//! them published, committing the marks after the broker's delivery report.
 //!
-//! Each batch is claimed with `SELECT … FOR UPDATE SKIP LOCKED` in a real
-//! transaction, so several relays can run against one outbox without
-//! publishing a row twice: a row locked by one is skipped by the others. With
+//! Each batch is claimed and marked with one `UPDATE` whose rows come from
+//! `SELECT … FOR UPDATE SKIP LOCKED`, in a real transaction that commits
+//! after the delivery reports, so several relays can run against one outbox
+//! without publishing a row twice: a row locked by one is skipped by the
+//! others. With
 //! one relay, one user's events reach their partition in commit order. With
 //! several, two relays may publish neighbouring batches at the same time, so
 //! one user's events can reach Kafka out of order; consumers here do not rely
@@ -19,9 +21,8 @@ use anyhow::Context;
 use futures::future::join_all;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-    sea_query::{Expr, LockBehavior, LockType},
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement,
+    TransactionTrait, sea_query::Expr,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -58,26 +59,32 @@ impl Relay {
         })
     }
 
-    /// Claims up to one batch of unpublished rows, publishes them, and marks
-    /// the delivered ones published, all in one transaction. A row whose
-    /// delivery failed stays unpublished (and the pass is an error).
+    /// Claims up to one batch of unpublished rows and marks them published
+    /// in one statement, publishes them, and commits once the broker has
+    /// confirmed them: a row whose delivery failed is unmarked first (and the
+    /// pass is an error). Until that commit, the rows are locked and other
+    /// relays skip them; a crash before it rolls the marks back.
     pub async fn publish_batch(&self) -> anyhow::Result<Delivery> {
         let txn = self
             .db
             .begin()
             .await
             .context("beginning the relay transaction")?;
-        let rows = outbox::Entity::find()
-            .filter(outbox::Column::PublishedAt.is_null())
-            .order_by_asc(outbox::Column::Id)
-            .limit(self.config.batch_size)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        let claim = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            CLAIM,
+            [self.config.batch_size.into()],
+        );
+        let mut rows = outbox::Entity::find()
+            .from_raw_sql(claim)
             .all(&txn)
             .await
             .context("claiming outbox rows")?;
         if rows.is_empty() {
             return Ok(Delivery::Empty);
         }
+        // RETURNING keeps no order; the rows go out in id (commit) order.
+        rows.sort_unstable_by_key(|row| row.id);
         let deliveries = rows.iter().map(|row| {
             let span = publish_span(row);
             let event_id = row.event_id.to_string();
@@ -101,33 +108,31 @@ impl Relay {
             .instrument(span)
         });
         let reports = join_all(deliveries).await;
-        orderflow_runtime::crash::hit("relay.after_send")?; // sent, not yet marked published
-        let mut delivered = Vec::with_capacity(rows.len());
+        orderflow_runtime::crash::hit("relay.after_send")?; // sent, the marks not yet committed
+        let mut undelivered = Vec::new();
         let mut first_error = None;
         for (row, report) in rows.iter().zip(reports) {
-            match report {
-                Ok(_) => delivered.push(row.id),
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
+            if let Err(error) = report {
+                undelivered.push(row.id);
+                first_error.get_or_insert(error);
             }
         }
-        if !delivered.is_empty() {
+        if !undelivered.is_empty() {
             outbox::Entity::update_many()
-                .col_expr(outbox::Column::PublishedAt, Expr::current_timestamp())
-                .filter(outbox::Column::Id.is_in(delivered.iter().copied()))
+                .col_expr(outbox::Column::PublishedAt, Expr::cust("NULL"))
+                .filter(outbox::Column::Id.is_in(undelivered.iter().copied()))
                 .exec(&txn)
                 .await
-                .context("marking outbox rows published")?;
+                .context("unmarking undelivered outbox rows")?;
         }
         txn.commit()
             .await
             .context("committing the relay transaction")?;
         match first_error {
-            None => Ok(Delivery::Published(delivered.len())),
+            None => Ok(Delivery::Published(rows.len())),
             Some(error) => Err(anyhow::Error::new(error).context(format!(
                 "{} of {} outbox rows were not delivered",
-                rows.len() - delivered.len(),
+                undelivered.len(),
                 rows.len()
             ))),
         }
@@ -197,6 +202,16 @@ impl Relay {
         }
     }
 }
+
+/// Locks up to `$1` unpublished rows, oldest first, skipping those another
+/// relay holds, and marks them published, returning them: one round trip
+/// where a `SELECT … FOR UPDATE` and an `UPDATE` took two. The array makes
+/// the subquery run once, before the update.
+const CLAIM: &str = "UPDATE outbox SET published_at = CURRENT_TIMESTAMP \
+     WHERE id = ANY (ARRAY (SELECT id FROM outbox WHERE published_at IS NULL \
+                            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) \
+     RETURNING id, event_id, topic, message_key, event_type, payload, trace_context, \
+               created_at, published_at";
 
 /// Whether a pass that published `count` rows claimed a whole batch of
 /// `batch_size`, so that more rows may be waiting behind it.

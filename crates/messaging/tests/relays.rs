@@ -1,4 +1,5 @@
-//! Several relays on one outbox publish every row exactly once.
+//! Several relays on one outbox publish every row exactly once, and a row
+//! the broker does not confirm stays unpublished.
 
 use std::{collections::HashSet, time::Duration};
 
@@ -101,4 +102,66 @@ async fn two_relays_on_one_outbox_publish_every_row_once() {
     assert_eq!(seen.len(), ROWS, "every row arrived");
     assert_eq!(records, ROWS, "no row arrived twice");
     orderflow_devstack::close_consumer(consumer);
+}
+
+#[tokio::test]
+async fn a_row_the_broker_does_not_confirm_stays_unpublished_while_the_rest_of_its_batch_is_marked()
+{
+    let env = TestEnv::from_env();
+    let db = Database::connect(&env.fresh_database("relay-undelivered").await.unwrap())
+        .await
+        .unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let topic = unique_name("relay-delivered");
+    // The broker creates no topics on its own: a record for this one is
+    // never confirmed.
+    let missing = unique_name("relay-missing");
+    let mut config = MessagingConfig::new(env.kafka_brokers());
+    config.message_timeout = Duration::from_secs(2);
+    kafka::ensure_topics(&config, &[&topic]).await.unwrap();
+    for (event_id, topic) in [
+        (uuid::Uuid::now_v7(), &topic),
+        (uuid::Uuid::now_v7(), &missing),
+        (uuid::Uuid::now_v7(), &topic),
+    ] {
+        outbox::append(
+            &db,
+            OutboxEvent {
+                event_id,
+                topic: topic.clone(),
+                key: "user-1".to_owned(),
+                event_type: "test.Event",
+                payload: b"payload".to_vec(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let relay = Relay::new(db.clone(), config).unwrap();
+
+    for pass in 1..=2 {
+        let error = relay
+            .publish_batch()
+            .await
+            .expect_err("the row for the missing topic is not delivered");
+        assert!(
+            format!("{error:#}").contains(if pass == 1 { "1 of 3" } else { "1 of 1" }),
+            "pass {pass}: {error:#}"
+        );
+        let unpublished: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT topic FROM outbox WHERE published_at IS NULL",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "topic").unwrap())
+            .collect();
+        assert_eq!(
+            unpublished,
+            std::slice::from_ref(&missing),
+            "after pass {pass}"
+        );
+    }
 }
