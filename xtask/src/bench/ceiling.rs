@@ -54,6 +54,7 @@ pub fn prepare(
             &format!("ALTER SCHEMA public RENAME TO {service}; CREATE SCHEMA public;"),
         )?;
     }
+    psql(ceiling_url, UUID_V7)?;
     psql(
         ceiling_url,
         &format!(
@@ -62,6 +63,15 @@ pub fn prepare(
         ),
     )
 }
+
+/// `uuid_v7()` for the script: the services' ids are UUIDv7 (a millisecond
+/// timestamp first, so each new id lands at an index's right edge), and
+/// PostgreSQL 15 has no such function. A random UUID with its first 48 bits
+/// replaced by the time in ms and its version nibble set to 7.
+const UUID_V7: &str = "CREATE FUNCTION public.uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE AS $$ \
+     SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) \
+         PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) \
+         FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid $$;";
 
 fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
     use std::io::Write;
