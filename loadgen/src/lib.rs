@@ -109,6 +109,15 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         settled_per_sec: (finished + cancelled) as f64 / total.as_secs_f64(),
         create_ms: Percentiles::of(&mut create),
         settle_ms: Percentiles::of(&mut settle),
+        settle_by_second: report::by_second(outcome.settled.iter().map(|settled| {
+            (
+                settled
+                    .placed
+                    .accepted_at
+                    .saturating_duration_since(started),
+                settled.latency,
+            )
+        })),
         errors: outcome.errors,
         invariants,
     })

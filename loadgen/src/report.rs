@@ -80,8 +80,35 @@ pub struct Report {
     pub create_ms: Percentiles,
     /// From the 202 to FINISHED or CANCELLED first seen.
     pub settle_ms: Percentiles,
+    /// Settle latency by the second (from the start of the offering) in
+    /// which each order was accepted: a steady tail and a stall of a few
+    /// seconds give the same p99 overall, and only this tells them apart.
+    pub settle_by_second: Vec<Second>,
     pub errors: BTreeMap<String, u64>,
     pub invariants: Invariants,
+}
+
+/// The orders accepted in one second of the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Second {
+    /// Seconds since the offering started.
+    pub second: u64,
+    pub settle_ms: Percentiles,
+}
+
+/// Groups `(accepted after the start, settle latency)` by whole second.
+pub fn by_second(orders: impl IntoIterator<Item = (Duration, Duration)>) -> Vec<Second> {
+    let mut seconds: BTreeMap<u64, Vec<Duration>> = BTreeMap::new();
+    for (accepted, latency) in orders {
+        seconds.entry(accepted.as_secs()).or_default().push(latency);
+    }
+    seconds
+        .into_iter()
+        .map(|(second, mut latencies)| Second {
+            second,
+            settle_ms: Percentiles::of(&mut latencies),
+        })
+        .collect()
 }
 
 impl Report {
@@ -108,6 +135,17 @@ impl Report {
                 out,
                 "  {name:<13} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
                 p.p50, p.p90, p.p99, p.max
+            );
+        }
+        if let Some(worst) = self
+            .settle_by_second
+            .iter()
+            .max_by(|a, b| a.settle_ms.max.total_cmp(&b.settle_ms.max))
+        {
+            let _ = writeln!(
+                out,
+                "worst second    {} s in: {} orders, settle p50 {:.1} max {:.1} ms",
+                worst.second, worst.settle_ms.count, worst.settle_ms.p50, worst.settle_ms.max
             );
         }
         if self.errors.is_empty() {
@@ -137,5 +175,21 @@ mod tests {
             (100, 50.0, 90.0, 99.0, 100.0)
         );
         assert_eq!(Percentiles::of(&mut []).count, 0);
+    }
+
+    #[test]
+    fn orders_are_grouped_by_the_second_they_were_accepted_in() {
+        let ms = Duration::from_millis;
+        let seconds = by_second([
+            (ms(1_500), ms(40)),
+            (ms(100), ms(10)),
+            (ms(1_999), ms(400)),
+            (ms(900), ms(30)),
+        ]);
+        let summary: Vec<(u64, usize, f64)> = seconds
+            .iter()
+            .map(|second| (second.second, second.settle_ms.count, second.settle_ms.max))
+            .collect();
+        assert_eq!(summary, [(0, 2, 30.0), (1, 2, 400.0)]);
     }
 }
