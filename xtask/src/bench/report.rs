@@ -277,7 +277,11 @@ pub fn markdown(results: &Results) -> String {
 
     let _ = writeln!(out, "### Targets\n");
     let _ = writeln!(out, "| target | measured | met |\n|---|---|---|");
-    let sustained = results.runs.iter().find(|run| run.kind == "sustained");
+    // The attempt that held, else the last one tried.
+    let attempts = || results.runs.iter().filter(|run| run.kind == "sustained");
+    let sustained = attempts()
+        .find(|run| run.held())
+        .or_else(|| attempts().next_back());
     match sustained {
         Some(run) => {
             let settled = run.number(&["settled_per_sec"]);
