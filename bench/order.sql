@@ -38,9 +38,9 @@ COMMIT;
 -- 3. payments: PaymentRequested
 BEGIN;
 INSERT INTO payments.inbox (event_id, topic, event_type) VALUES (uuid_v7(), 'payments.requested', 'orderflow.events.v1.PaymentRequested') ON CONFLICT (event_id) DO NOTHING;
-SELECT 1 AS one FROM payments.payments WHERE order_id = :'order_id'::uuid;
+SELECT 1 AS one FROM payments.payments WHERE order_id = :order_id;
 UPDATE payments.accounts SET balance = balance - 100, updated_at = now() WHERE user_id = 'pgb-' || :user AND balance >= 100 RETURNING balance;
-INSERT INTO payments.payments (order_id, event_id, user_id, amount, status, failure_reason) VALUES (:'order_id'::uuid, uuid_v7(), 'pgb-' || :user, 100, 'SUCCEEDED', NULL);
+INSERT INTO payments.payments (order_id, event_id, user_id, amount, status, failure_reason) VALUES (:order_id, uuid_v7(), 'pgb-' || :user, 100, 'SUCCEEDED', NULL);
 INSERT INTO payments.outbox (event_id, topic, message_key, event_type, payload, trace_context) VALUES (uuid_v7(), 'payments.results', 'pgb-' || :user, 'orderflow.events.v1.PaymentResult', '\x0a2430313933643764652d316234342d373262612d613831632d3165373564363466393265611224303139336437', '{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "x-correlation-id": "0af7651916cd43dd8448eb211c80319c"}'::jsonb);
 COMMIT;
 -- 4. the payments relay
@@ -52,5 +52,5 @@ COMMIT;
 -- 5. orders: PaymentResult
 BEGIN;
 INSERT INTO orders.inbox (event_id, topic, event_type) VALUES (uuid_v7(), 'payments.results', 'orderflow.events.v1.PaymentResult') ON CONFLICT (event_id) DO NOTHING;
-UPDATE orders.orders SET status = 'FINISHED', failure_reason = NULL, updated_at = CURRENT_TIMESTAMP WHERE id = :'order_id'::uuid AND status = 'NEW' RETURNING id, user_id, amount, description, status, failure_reason, created_at, updated_at, trace_id, correlation_id;
+UPDATE orders.orders SET status = 'FINISHED', failure_reason = NULL, updated_at = CURRENT_TIMESTAMP WHERE id = :order_id AND status = 'NEW' RETURNING id, user_id, amount, description, status, failure_reason, created_at, updated_at, trace_id, correlation_id;
 COMMIT;
