@@ -34,12 +34,22 @@ async fn a_service_is_not_serving_until_the_broker_answers() {
     assert_eq!(status, Ok(ServingStatus::NotServing), "no broker yet");
 
     let folder = tempfile::tempdir().unwrap();
-    let controller_port = free_port().unwrap();
     // Not in spawn_blocking: a server started there gets its parent-death
     // signal when tokio retires that thread.
     let data = folder.path().to_owned();
     let _broker = Controlled::start("Kafka", move || {
-        Broker::start_persistent(&data, port, controller_port)
+        // The controller may listen anywhere, but a test running alongside
+        // can take the free port picked for it before Kafka binds it: then
+        // another port, on fresh data (the quorum records the port).
+        let mut failed = None;
+        for attempt in 0..3 {
+            let controller_port = free_port()?;
+            match Broker::start_persistent(&data.join(attempt.to_string()), port, controller_port) {
+                Ok(broker) => return Ok(broker),
+                Err(error) => failed = Some(error),
+            }
+        }
+        Err(failed.expect("three attempts failed"))
     })
     .await
     .unwrap();
