@@ -39,6 +39,9 @@ use system::System;
 /// Users loadgen and pgbench spread their orders over.
 const USERS: usize = 20;
 
+/// Orders per second of the warm-up ([`Flags::warm_up_seconds`]).
+const WARM_UP_RATE: u32 = 250;
+
 /// What `cargo xtask bench --report` was asked for.
 #[derive(Clone, Debug, Serialize)]
 pub struct Flags {
@@ -56,6 +59,12 @@ pub struct Flags {
     pub ceiling_seconds: u64,
     /// Orders of the idle run (one at a time).
     pub idle_orders: usize,
+    /// Seconds of load before anything is measured (`--warm-up-seconds`),
+    /// at [`WARM_UP_RATE`]: Kafka's JVM compiles its hot paths under load,
+    /// and until it has, it takes two to three times the CPU (0.6–0.8 of a
+    /// core instead of 0.2 at 200/s, for the first 25 s or so on a fresh
+    /// broker), which showed as seconds-long stalls in the first rates.
+    pub warm_up_seconds: u64,
     /// Write results here and into docs/benchmarks.md (`--no-docs`: only
     /// under the target folder).
     pub write_docs: bool,
@@ -79,6 +88,7 @@ impl Default for Flags {
             ceiling_clients: vec![1, 2, 4, 8, 16],
             ceiling_seconds: 10,
             idle_orders: 200,
+            warm_up_seconds: 45,
             write_docs: true,
             profile: false,
             durable: true,
@@ -119,6 +129,7 @@ impl Flags {
                     flags.ceiling_clients = vec![4];
                     flags.ceiling_seconds = 5;
                     flags.idle_orders = 30;
+                    flags.warm_up_seconds = 5;
                 }
                 "--rates" => flags.rates = list(args.next(), "--rates")?,
                 "--concurrency" => {
@@ -137,13 +148,16 @@ impl Flags {
                 "--sustain-seconds" => {
                     flags.sustain_seconds = list(args.next(), "--sustain-seconds")?[0] as u64;
                 }
+                "--warm-up-seconds" => {
+                    flags.warm_up_seconds = list(args.next(), "--warm-up-seconds")?[0] as u64;
+                }
                 "--no-docs" => flags.write_docs = false,
                 "--profile" => flags.profile = true,
                 "--no-fsync" => flags.durable = false,
                 other => bail!(
                     "unknown flag {other:?}; cargo xtask bench --report [--quick] [--rates 50,100] \
                      [--concurrency 8,32] [--seconds 15] [--sustain-seconds 60] \
-                     [--ceiling-clients 2,4,8] [--no-docs] [--profile] [--no-fsync]"
+                     [--warm-up-seconds 45] [--ceiling-clients 2,4,8] [--no-docs] [--profile] [--no-fsync]"
                 ),
             }
         }
@@ -330,8 +344,16 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         json: work.join("loadgen.json"),
     };
     let mut runs = Vec::new();
-    eprintln!("xtask: warming up (loadgen, 5 s at 50/s; not reported)");
-    loadgen.run(&["--rate", "50", "--duration", "5"])?;
+    eprintln!(
+        "xtask: warming up (loadgen, {} s at {WARM_UP_RATE}/s; not reported)",
+        flags.warm_up_seconds
+    );
+    loadgen.run(&[
+        "--rate",
+        &WARM_UP_RATE.to_string(),
+        "--duration",
+        &flags.warm_up_seconds.to_string(),
+    ])?;
 
     eprintln!(
         "xtask: idle settle latency, {} orders one at a time",

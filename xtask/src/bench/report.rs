@@ -234,7 +234,8 @@ pub fn markdown(results: &Results) -> String {
         "`cargo xtask bench --report{}` on {} cores ({}), {} GiB, Linux {}: PostgreSQL 15 ({}), \
          Kafka, Jaeger and the release builds of orders, payments and the gateway (every span \
          exported to Jaeger), loadgen and pgbench on the same box; {} users, 10 % of the orders \
-         by users without money. The whole run took {:.0} s.",
+         by users without money; {} s of load at {}/s first, not reported (a fresh Kafka's \
+         JVM warming up). The whole run took {:.0} s.",
         if results.flags.durable {
             ""
         } else {
@@ -250,6 +251,8 @@ pub fn markdown(results: &Results) -> String {
             "the tests' throwaway cluster: fsync off, each commit still written to the OS"
         },
         super::USERS,
+        results.flags.warm_up_seconds,
+        super::WARM_UP_RATE,
         results.elapsed_secs
     );
     let settings = if results.service_settings.is_empty() {
