@@ -67,12 +67,12 @@ pub(crate) type GroupConsumer = StreamConsumer<LagReporting>;
 /// the group; 10 minutes (librdkafka's default is 5) lets a database
 /// restart or failover pass without a rebalance. A deterministic failure is
 /// bounded (`CONSUMER_MAX_ATTEMPTS` tries with backoff per record); a batch
-/// that falls back to one record at a time commits each record's offset as
-/// it goes (stores it, for the next periodic commit), so even a batch of
-/// such failures outlasting the interval loses no progress. Past it (a member truly stuck), the partitions move on: the
-/// stuck member's offset commits then fail, what it had not committed is
-/// delivered again to the new owner and the inbox absorbs the repeat, and
-/// its next receive rejoins the group.
+/// that falls back to one record at a time stores each record's offset as
+/// it goes, for the next periodic commit, so even a batch of such failures
+/// outlasting the interval loses no progress. Past it (a member truly
+/// stuck), the partitions move on: the stuck member's offset commits then
+/// fail, what it had not committed is delivered again to the new owner and
+/// the inbox absorbs the repeat, and its next receive rejoins the group.
 const MAX_POLL_INTERVAL_MS: &str = "600000";
 
 /// `auto.commit.interval.ms`: how often librdkafka commits the offsets the

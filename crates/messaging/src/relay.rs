@@ -5,11 +5,11 @@
 //! `SELECT … FOR UPDATE SKIP LOCKED`, in a real transaction that commits
 //! after the delivery reports, so several relays can run against one outbox
 //! without publishing a row twice: a row locked by one is skipped by the
-//! others. With
-//! one relay, one user's events reach their partition in commit order. With
-//! several, two relays may publish neighbouring batches at the same time, so
-//! one user's events can reach Kafka out of order; consumers here do not rely
-//! on cross-event order (each event is applied on its own, guarded by state).
+//! others. With one relay, one user's events reach their partition in commit
+//! order. With several, two relays may publish neighbouring batches at the
+//! same time, so one user's events can reach Kafka out of order; consumers
+//! here do not rely on cross-event order (each event is applied on its own,
+//! guarded by state).
 //!
 //! It wakes on the `outbox` notification that an insert fires (LISTEN/NOTIFY)
 //! and polls as a fallback. While the broker is down it backs off and retries;
