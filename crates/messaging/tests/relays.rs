@@ -29,10 +29,7 @@ impl MigratorTrait for Migrator {
 async fn two_relays_on_one_outbox_publish_every_row_once() {
     const ROWS: usize = 300;
     let env = TestEnv::from_env();
-    let db = Database::connect(&env.fresh_database("relays").await.unwrap())
-        .await
-        .unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    let db = outbox_database(&env, "relays").await;
     let topic = unique_name("relays");
     let mut config = MessagingConfig::new(env.kafka_brokers());
     config.batch_size = 7;
@@ -98,10 +95,7 @@ async fn two_relays_on_one_outbox_publish_every_row_once() {
 async fn a_row_the_broker_does_not_confirm_stays_unpublished_while_the_rest_of_its_batch_is_marked()
 {
     let env = TestEnv::from_env();
-    let db = Database::connect(&env.fresh_database("relay-undelivered").await.unwrap())
-        .await
-        .unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    let db = outbox_database(&env, "relay-undelivered").await;
     let topic = unique_name("relay-delivered");
     // The broker creates no topics on its own: a record for this one is
     // never confirmed.
@@ -109,15 +103,11 @@ async fn a_row_the_broker_does_not_confirm_stays_unpublished_while_the_rest_of_i
     let mut config = MessagingConfig::new(env.kafka_brokers());
     config.message_timeout = Duration::from_secs(2);
     kafka::ensure_topics(&config, &[&topic]).await.unwrap();
-    for (event_id, topic) in [
-        (uuid::Uuid::now_v7(), &topic),
-        (uuid::Uuid::now_v7(), &missing),
-        (uuid::Uuid::now_v7(), &topic),
-    ] {
+    for topic in [&topic, &missing, &topic] {
         outbox::append(
             &db,
             OutboxEvent {
-                event_id,
+                event_id: uuid::Uuid::now_v7(),
                 topic: topic.clone(),
                 key: "user-1".to_owned(),
                 event_type: "test.Event",
@@ -144,6 +134,15 @@ async fn a_row_the_broker_does_not_confirm_stays_unpublished_while_the_rest_of_i
             "after pass {pass}"
         );
     }
+}
+
+/// A fresh database with the outbox and inbox tables.
+async fn outbox_database(env: &TestEnv, name: &str) -> DatabaseConnection {
+    let db = Database::connect(&env.fresh_database(name).await.unwrap())
+        .await
+        .unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db
 }
 
 /// The topic of each outbox row not marked published.

@@ -348,12 +348,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         "xtask: warming up (loadgen, {} s at {WARM_UP_RATE}/s; not reported)",
         flags.warm_up_seconds
     );
-    loadgen.run(&[
-        "--rate",
-        &WARM_UP_RATE.to_string(),
-        "--duration",
-        &flags.warm_up_seconds.to_string(),
-    ])?;
+    loadgen.open_loop(WARM_UP_RATE.into(), flags.warm_up_seconds)?;
 
     eprintln!(
         "xtask: idle settle latency, {} orders one at a time",
@@ -404,12 +399,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             break;
         }
         eprintln!("xtask: open loop, {rate}/s for {} s", flags.seconds);
-        let report = loadgen.run(&[
-            "--rate",
-            &rate.to_string(),
-            "--duration",
-            &flags.seconds.to_string(),
-        ])?;
+        let report = loadgen.open_loop(rate, flags.seconds)?;
         runs.push(checked(&mut system, "open", Some(rate), None, report)?);
     }
     for &clients in &flags.concurrencies {
@@ -456,12 +446,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         } else {
             None
         };
-        let report = loadgen.run(&[
-            "--rate",
-            &rate.to_string(),
-            "--duration",
-            &flags.sustain_seconds.to_string(),
-        ])?;
+        let report = loadgen.open_loop(rate, flags.sustain_seconds)?;
         if let Some(profiler) = profiler
             && let Err(error) = profiler.finish(&work)
         {
@@ -606,6 +591,16 @@ impl Loadgen {
         let report = read_json(&self.json)
             .with_context(|| format!("loadgen {args:?} exited with {status} and no report"))?;
         Ok((report, status.success()))
+    }
+
+    /// Runs loadgen offering `rate` orders/s for `seconds`.
+    fn open_loop(&self, rate: f64, seconds: u64) -> anyhow::Result<(Value, bool)> {
+        self.run(&[
+            "--rate",
+            &rate.to_string(),
+            "--duration",
+            &seconds.to_string(),
+        ])
     }
 }
 
