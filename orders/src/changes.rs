@@ -20,8 +20,8 @@ use std::{
     },
 };
 
-use orderflow_messaging::retry::{self, Delays, Waited};
-use sea_orm::{DatabaseConnection, sqlx::postgres::PgListener};
+use orderflow_messaging::notifications;
+use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -130,51 +130,20 @@ impl Drop for Subscription {
 /// Forwards notifications until `shutdown`; after each (re)connection it
 /// wakes every watcher, which covers what was committed meanwhile.
 async fn listen(db: DatabaseConnection, watchers: Arc<Watchers>, shutdown: CancellationToken) {
-    let mut delays = retry::delays();
-    loop {
-        let lost = tokio::select! {
-            () = shutdown.cancelled() => return,
-            lost = forward(&db, &watchers, &mut delays) => lost,
-        };
-        let wait = retry::next(&mut delays);
-        tracing::warn!(error = format!("{lost:#}"), retry_in = ?wait, "order_status listener lost");
-        if retry::sleep(wait, &shutdown).await == Waited::ShutDown {
-            return;
-        }
-    }
-}
-
-/// Listens on one connection until it fails, and returns why.
-async fn forward(
-    db: &DatabaseConnection,
-    watchers: &Watchers,
-    delays: &mut Delays,
-) -> anyhow::Error {
-    let mut listener = match PgListener::connect_with(db.get_postgres_connection_pool()).await {
-        Ok(listener) => listener,
-        Err(error) => return anyhow::Error::new(error).context("connecting the listener"),
-    };
-    if let Err(error) = listener.listen(CHANNEL).await {
-        return anyhow::Error::new(error).context("LISTEN order_status");
-    }
-    *delays = retry::delays();
-    watchers.anything_changed();
-    loop {
-        // `try_recv`, not `recv`: `recv` reconnects by itself and would hide
-        // the gap, while a new connection must wake every watcher.
-        let notification = match listener.try_recv().await {
-            Ok(Some(notification)) => notification,
-            Ok(None) => return anyhow::anyhow!("the LISTEN connection was lost"),
-            Err(error) => return anyhow::Error::new(error).context("receiving a notification"),
-        };
-        match Uuid::parse_str(notification.payload()) {
+    notifications::listen(
+        db,
+        CHANNEL,
+        shutdown,
+        || watchers.anything_changed(),
+        |payload| match Uuid::parse_str(payload) {
             Ok(id) => watchers.changed(id),
             Err(_) => tracing::warn!(
-                payload = notification.payload(),
+                payload,
                 "an order_status notification without an order id; ignored"
             ),
-        }
-    }
+        },
+    )
+    .await;
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //!   the dead-letter topic); [`retry`]: the one retry policy (`backon`,
 //!   exponential with jitter).
 //! - [`retention`]: old published outbox rows and inbox rows are deleted.
+//! - [`notifications`]: `LISTEN` on one channel, reconnected when it fails.
 //! - [`pipeline`]: the topics a service declares (what it produces to, what
 //!   it consumes with which handler), its relay, consumers and retention.
 //!
@@ -29,6 +30,7 @@ pub(crate) mod inbox;
 pub mod kafka;
 pub(crate) mod metrics;
 pub mod migration;
+pub mod notifications;
 pub mod outbox;
 pub mod pipeline;
 pub mod relay;

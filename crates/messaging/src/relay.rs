@@ -31,7 +31,7 @@ use orderflow_runtime::propagation;
 use rdkafka::{error::KafkaError, producer::future_producer::Delivery as Report};
 use tracing::Instrument;
 
-use crate::{MessagingConfig, headers, kafka, outbox, retry};
+use crate::{MessagingConfig, headers, kafka, notifications, outbox, retry};
 
 /// What one relay pass did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +141,18 @@ impl Relay {
     /// Publishes until `shutdown`, then flushes the producer.
     pub(crate) async fn run(mut self, shutdown: CancellationToken) {
         let wake = std::sync::Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(self.db.clone(), wake.clone(), shutdown.clone()));
+        let listener = tokio::spawn({
+            // A (re)connection wakes the relay too: a row committed while
+            // nobody listened sent its notification to nobody.
+            let (on_connect, on_notify) = (wake.clone(), wake.clone());
+            notifications::listen(
+                self.db.clone(),
+                "outbox",
+                shutdown.clone(),
+                move || on_connect.notify_one(),
+                move |_| on_notify.notify_one(),
+            )
+        });
         let mut delays = retry::delays();
         loop {
             if shutdown.is_cancelled() {
@@ -256,38 +267,6 @@ fn record_delivery(report: &Result<Report, KafkaError>) {
             span.record("otel.status_code", "ERROR");
             tracing::warn!(%error, "the broker did not confirm the record");
         }
-    }
-}
-
-/// Forwards `outbox` notifications to `wake`, reconnecting on failure.
-async fn listen(db: DatabaseConnection, wake: std::sync::Arc<Notify>, shutdown: CancellationToken) {
-    use sea_orm::sqlx::postgres::PgListener;
-    let mut delays = retry::delays();
-    while !shutdown.is_cancelled() {
-        let pool = db.get_postgres_connection_pool();
-        let mut listener = match PgListener::connect_with(pool).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                tracing::debug!(%error, "LISTEN connection failed; polling meanwhile");
-                retry::sleep(retry::next(&mut delays), &shutdown).await;
-                continue;
-            }
-        };
-        if let Err(error) = listener.listen("outbox").await {
-            tracing::debug!(%error, "LISTEN outbox failed; polling meanwhile");
-            retry::sleep(retry::next(&mut delays), &shutdown).await;
-            continue;
-        }
-        delays = retry::delays();
-        // A wake-up now covers rows inserted while we were not listening.
-        wake.notify_one();
-        // `try_recv`, not `recv`: `recv` reconnects by itself and hides the
-        // gap; a lost connection must wake the relay too, since a row
-        // committed meanwhile sent its notification to nobody.
-        while let Ok(Some(_notification)) = listener.try_recv().await {
-            wake.notify_one();
-        }
-        wake.notify_one();
     }
 }
 
