@@ -1,10 +1,10 @@
 //! Follows every accepted order until it settles, through its event stream
 //! (`GET /api/orders/{id}/events`), and keeps what the report needs.
 //!
-//! One stream per pending order costs the system two reads of the order (the
-//! state now, the state after the change) and no work while it waits, where
-//! polling every pending order every few milliseconds was load of its own
-//! that grew with the backlog. At most [`MAX_WATCHES`] streams are open at
+//! One stream per pending order costs the system one read of the order (the
+//! state now; changes come with their notification) and no work while it
+//! waits, where polling every pending order every few milliseconds was load
+//! of its own that grew with the backlog. At most [`MAX_WATCHES`] streams are open at
 //! once; further orders wait for one to end. A stream that fails or ends
 //! before a final state is counted as an error and the order is polled
 //! instead.

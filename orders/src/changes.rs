@@ -3,14 +3,16 @@
 //! thousand watchers cost one connection, not a thousand, and a change wakes
 //! only the watchers of its order, not all of them.
 //!
-//! The `order_status_changed` trigger notifies with the order's id in the
-//! transaction that changes its status, so a notification arrives only after
-//! the change is committed and visible to a fresh read.
+//! The `order_status_changed` trigger notifies in the transaction that
+//! changes an order's status, so a notification arrives only after the
+//! change is committed. It carries the change itself (status, reason, time;
+//! the rest of an order never changes), so a watcher applies it to the state
+//! it has without reading the order again.
 //!
-//! A watcher learns only that its order may have changed, and reads it
-//! again: several changes before it looks count as one, so a slow watcher
-//! never falls behind, and a (re)connected listener, which may have missed
-//! changes, wakes every watcher once.
+//! A watcher keeps only the latest change it has not looked at: a slow
+//! watcher never falls behind. What cannot be known from a notification (a
+//! payload that does not parse, or a (re)connected listener, which may have
+//! missed changes) tells the watcher to read the order again.
 
 use std::{
     collections::HashMap,
@@ -20,14 +22,29 @@ use std::{
     },
 };
 
+use chrono::DateTime;
+use orderflow_domain::FailureReason;
 use orderflow_messaging::notifications;
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::domain::{OrderStatus, StatusChange};
+
 /// The notification channel the trigger uses.
 pub(crate) const CHANNEL: &str = "order_status";
+
+/// What a watcher learns: how its order changed, or only that it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Nothing yet since the subscription.
+    NotYet,
+    /// The order changed so.
+    To(StatusChange),
+    /// The order may have changed: read it again.
+    Unknown,
+}
 
 /// The process's one listener and its watchers; clones share them.
 #[derive(Clone, Debug, Default)]
@@ -35,15 +52,15 @@ pub(crate) struct OrderChanges {
     watchers: Arc<Watchers>,
 }
 
-/// The watchers of each order, each with its own wake-up.
+/// The watchers of each order, each with the latest change it has not seen.
 #[derive(Debug, Default)]
 struct Watchers {
     by_order: Mutex<ByOrder>,
     next_serial: AtomicU64,
 }
 
-/// Order id → its watchers: each one's serial and wake-up.
-type ByOrder = HashMap<Uuid, Vec<(u64, Arc<Notify>)>>;
+/// Order id → its watchers: each one's serial and latest change.
+type ByOrder = HashMap<Uuid, Vec<(u64, watch::Sender<Change>)>>;
 
 impl Watchers {
     fn lock(&self) -> MutexGuard<'_, ByOrder> {
@@ -53,19 +70,20 @@ impl Watchers {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Wakes the watchers of `id`.
-    fn changed(&self, id: Uuid) {
+    /// Tells the watchers of `id` of `change`.
+    fn changed(&self, id: Uuid, change: Change) {
         if let Some(watchers) = self.lock().get(&id) {
-            for (_, wake) in watchers {
-                wake.notify_one();
+            for (_, latest) in watchers {
+                latest.send_replace(change);
             }
         }
     }
 
-    /// Wakes every watcher: changes may have been missed.
+    /// Tells every watcher to read its order again: changes may have been
+    /// missed.
     fn anything_changed(&self) {
-        for (_, wake) in self.lock().values().flatten() {
-            wake.notify_one();
+        for (_, latest) in self.lock().values().flatten() {
+            latest.send_replace(Change::Unknown);
         }
     }
 }
@@ -83,17 +101,17 @@ impl OrderChanges {
     /// order, so no change committed after that read is missed.
     pub(crate) fn subscribe(&self, id: Uuid) -> Subscription {
         let serial = self.watchers.next_serial.fetch_add(1, Ordering::Relaxed);
-        let wake = Arc::new(Notify::new());
+        let (latest, seen) = watch::channel(Change::NotYet);
         self.watchers
             .lock()
             .entry(id)
             .or_default()
-            .push((serial, Arc::clone(&wake)));
+            .push((serial, latest));
         Subscription {
             watchers: Arc::clone(&self.watchers),
             id,
             serial,
-            wake,
+            seen,
         }
     }
 }
@@ -104,14 +122,16 @@ pub(crate) struct Subscription {
     watchers: Arc<Watchers>,
     id: Uuid,
     serial: u64,
-    wake: Arc<Notify>,
+    seen: watch::Receiver<Change>,
 }
 
 impl Subscription {
-    /// Returns once the order may have changed since the subscription, or
-    /// since this last returned: read it again.
-    pub(crate) async fn changed(&self) {
-        self.wake.notified().await;
+    /// The latest change since the subscription, or since this last
+    /// returned, once there is one.
+    pub(crate) async fn changed(&mut self) -> Change {
+        // The sender lives in the registry until this subscription drops.
+        let _ = self.seen.changed().await;
+        *self.seen.borrow_and_update()
     }
 }
 
@@ -127,17 +147,51 @@ impl Drop for Subscription {
     }
 }
 
+/// A notification's payload, `<id> <status> <updated_at µs>[ <reason>]`:
+/// the order's id and its change ([`Change::Unknown`] when the rest does
+/// not parse); `None` without an id.
+fn parse(payload: &str) -> Option<(Uuid, Change)> {
+    let (id, change) = payload.split_once(' ').unwrap_or((payload, ""));
+    let id = Uuid::parse_str(id).ok()?;
+    Some((
+        id,
+        status_change(change).map_or(Change::Unknown, Change::To),
+    ))
+}
+
+/// `<status> <updated_at µs>[ <reason>]`.
+fn status_change(text: &str) -> Option<StatusChange> {
+    let mut fields = text.split(' ');
+    let status = OrderStatus::parse(fields.next()?)?;
+    let updated_at = DateTime::from_timestamp_micros(fields.next()?.parse().ok()?)?;
+    let failure_reason = match fields.next() {
+        Some(reason) => Some(FailureReason::try_from(reason).ok()?),
+        None => None,
+    };
+    fields.next().is_none().then_some(StatusChange {
+        status,
+        failure_reason,
+        updated_at,
+    })
+}
+
 /// Forwards notifications until `shutdown`; after each (re)connection it
-/// wakes every watcher, which covers what was committed meanwhile.
+/// tells every watcher to read its order again, which covers what was
+/// committed meanwhile.
 async fn listen(db: DatabaseConnection, watchers: Arc<Watchers>, shutdown: CancellationToken) {
     notifications::listen(
         db,
         CHANNEL,
         shutdown,
         || watchers.anything_changed(),
-        |payload| match Uuid::parse_str(payload) {
-            Ok(id) => watchers.changed(id),
-            Err(_) => tracing::warn!(
+        |payload| match parse(payload) {
+            Some((id, change)) => {
+                if change == Change::Unknown {
+                    tracing::warn!(payload, "an order_status notification without a change the watchers can apply; they read the order again");
+                }
+                watchers.changed(id, change);
+            }
+            None => tracing::warn!(
                 payload,
                 "an order_status notification without an order id; ignored"
             ),
@@ -152,44 +206,52 @@ mod tests {
 
     use super::*;
 
-    /// Whether `subscription` is woken within a moment.
-    async fn woken(subscription: &Subscription) -> bool {
+    fn finished() -> Change {
+        Change::To(StatusChange {
+            status: OrderStatus::Finished,
+            failure_reason: None,
+            updated_at: DateTime::from_timestamp_micros(1_764_900_000_123_456).unwrap(),
+        })
+    }
+
+    /// The change `subscription` is told of within a moment, if any.
+    async fn told(subscription: &mut Subscription) -> Option<Change> {
         tokio::time::timeout(Duration::from_millis(50), subscription.changed())
             .await
-            .is_ok()
+            .ok()
     }
 
     #[tokio::test]
-    async fn a_change_wakes_the_watchers_of_its_order_only() {
+    async fn a_change_reaches_the_watchers_of_its_order_only() {
         let changes = OrderChanges::default();
         let (mine, other) = (Uuid::new_v4(), Uuid::new_v4());
-        let first = changes.subscribe(mine);
-        let second = changes.subscribe(mine);
-        let elsewhere = changes.subscribe(other);
-        changes.watchers.changed(mine);
-        assert!(woken(&first).await);
-        assert!(woken(&second).await);
-        assert!(!woken(&elsewhere).await);
+        let mut first = changes.subscribe(mine);
+        let mut second = changes.subscribe(mine);
+        let mut elsewhere = changes.subscribe(other);
+        changes.watchers.changed(mine, finished());
+        assert_eq!(told(&mut first).await, Some(finished()));
+        assert_eq!(told(&mut second).await, Some(finished()));
+        assert_eq!(told(&mut elsewhere).await, None);
     }
 
     #[tokio::test]
-    async fn changes_before_the_watcher_looks_wake_it_once() {
+    async fn changes_before_the_watcher_looks_reach_it_once_as_the_latest() {
         let changes = OrderChanges::default();
         let id = Uuid::new_v4();
-        let watcher = changes.subscribe(id);
-        changes.watchers.changed(id);
-        changes.watchers.changed(id);
-        assert!(woken(&watcher).await);
-        assert!(!woken(&watcher).await, "two changes, one wake-up");
+        let mut watcher = changes.subscribe(id);
+        changes.watchers.changed(id, Change::Unknown);
+        changes.watchers.changed(id, finished());
+        assert_eq!(told(&mut watcher).await, Some(finished()));
+        assert_eq!(told(&mut watcher).await, None, "two changes, one wake-up");
     }
 
     #[tokio::test]
-    async fn a_reconnected_listener_wakes_every_watcher() {
+    async fn a_reconnected_listener_tells_every_watcher_to_read_again() {
         let changes = OrderChanges::default();
-        let watchers: Vec<_> = (0..3).map(|_| changes.subscribe(Uuid::new_v4())).collect();
+        let mut watchers: Vec<_> = (0..3).map(|_| changes.subscribe(Uuid::new_v4())).collect();
         changes.watchers.anything_changed();
-        for watcher in &watchers {
-            assert!(woken(watcher).await);
+        for watcher in &mut watchers {
+            assert_eq!(told(watcher).await, Some(Change::Unknown));
         }
     }
 
@@ -202,5 +264,39 @@ mod tests {
         assert_eq!(changes.watchers.lock().get(&id).map(Vec::len), Some(1));
         drop(kept);
         assert!(changes.watchers.lock().is_empty());
+    }
+
+    #[test]
+    fn a_payload_carries_the_status_its_time_and_the_reason() {
+        let id = Uuid::now_v7();
+        assert_eq!(
+            parse(&format!("{id} FINISHED 1764900000123456")),
+            Some((id, finished()))
+        );
+        let Some((_, Change::To(cancelled))) = parse(&format!(
+            "{id} CANCELLED 1764900000123456 INSUFFICIENT_FUNDS"
+        )) else {
+            panic!("a cancellation parses");
+        };
+        assert_eq!(cancelled.status, OrderStatus::Cancelled);
+        assert_eq!(
+            cancelled.failure_reason,
+            Some(FailureReason::InsufficientFunds)
+        );
+    }
+
+    #[test]
+    fn a_payload_without_a_change_means_read_again_and_one_without_an_id_nothing() {
+        let id = Uuid::now_v7();
+        for unknown in [
+            id.to_string(),
+            format!("{id} PAID 1764900000123456"),
+            format!("{id} FINISHED yesterday"),
+            format!("{id} CANCELLED 1764900000123456 BAD_LUCK"),
+            format!("{id} FINISHED 1764900000123456 INSUFFICIENT_FUNDS extra"),
+        ] {
+            assert_eq!(parse(&unknown), Some((id, Change::Unknown)), "{unknown}");
+        }
+        assert_eq!(parse("not-an-id FINISHED 1764900000123456"), None);
     }
 }

@@ -108,6 +108,28 @@ pub(crate) struct Order {
     pub(crate) correlation_id: Option<String>,
 }
 
+impl Order {
+    /// This order after `change`.
+    pub(crate) fn with(&self, change: &StatusChange) -> Self {
+        Self {
+            status: change.status,
+            failure_reason: change.failure_reason,
+            updated_at: change.updated_at,
+            ..self.clone()
+        }
+    }
+}
+
+/// What a change of an order's status changes: the status, the reason
+/// (cancelled) and the time of the change. The rest of an order never
+/// changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StatusChange {
+    pub(crate) status: OrderStatus,
+    pub(crate) failure_reason: Option<FailureReason>,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
 /// One page of a user's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageRequest {

@@ -5,7 +5,7 @@
 //! payments service answers with a `PaymentResult`, which the inbox consumer
 //! here applies: SUCCEEDED → `FINISHED`, FAILED → `CANCELLED` with the reason.
 //! `WatchOrder` follows an order until it is final: a trigger notifies
-//! `order_status` on each change ([`changes`]), and [`watching`] re-reads.
+//! `order_status` with each change ([`changes`]), which [`watching`] applies.
 
 pub(crate) mod changes;
 pub mod config;

@@ -1,5 +1,5 @@
-//! Following one order until it is final: its state now, then each change,
-//! woken by [`OrderChanges`] (no polling), for a bounded time.
+//! Following one order until it is final: its state now, then each change
+//! as [`OrderChanges`] announces it (no polling), for a bounded time.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    changes::{OrderChanges, Subscription},
+    changes::{Change, OrderChanges, Subscription},
     db,
     domain::Order,
     error::OrderError,
@@ -70,29 +70,29 @@ struct Watch {
 
 impl Watch {
     /// Sends `first`, then each different state, until a final one. Holds no
-    /// database connection while it waits.
-    async fn run(self, first: Order) {
+    /// database connection while it waits, and reads the order again only
+    /// when a change cannot be known from its notification.
+    async fn run(mut self, first: Order) {
         let mut last = first.clone();
         if self.states.send(Ok(first)).await.is_err() {
             return;
         }
         while !last.status.is_final() {
-            tokio::select! {
+            let change = tokio::select! {
                 () = tokio::time::sleep_until(self.until) => return,
                 () = self.shutdown.cancelled() => return,
                 () = self.states.closed() => return,
-                () = self.changes.changed() => {}
-            }
-            let now = match db::orders::find(&self.db, self.id).await {
-                Ok(Some(order)) => order,
-                Ok(None) => {
-                    let _ = self.states.send(Err(OrderError::NotFound(self.id))).await;
-                    return;
-                }
-                Err(error) => {
-                    let _ = self.states.send(Err(error.into())).await;
-                    return;
-                }
+                change = self.changes.changed() => change,
+            };
+            let now = match change {
+                Change::To(change) => last.with(&change),
+                Change::Unknown | Change::NotYet => match self.read().await {
+                    Ok(order) => order,
+                    Err(error) => {
+                        let _ = self.states.send(Err(error)).await;
+                        return;
+                    }
+                },
             };
             if now != last {
                 last = now.clone();
@@ -101,5 +101,12 @@ impl Watch {
                 }
             }
         }
+    }
+
+    /// The order as stored now.
+    async fn read(&self) -> Result<Order, OrderError> {
+        db::orders::find(&self.db, self.id)
+            .await?
+            .ok_or(OrderError::NotFound(self.id))
     }
 }

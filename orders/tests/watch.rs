@@ -11,6 +11,7 @@ use orderflow_proto::orders::v1::{
     orders_service_client::OrdersServiceClient,
 };
 use orderflow_system_tests::TestSystem;
+use sea_orm::ConnectionTrait;
 use tonic::{Code, Streaming};
 
 /// How long a watched order may take to settle once payments runs.
@@ -69,7 +70,10 @@ async fn a_watcher_sees_new_then_finished_and_the_stream_ends() {
     let later = rest(&mut stream, SETTLE).await;
 
     assert_eq!(statuses(&later), [OrderStatus::Finished], "{later:#?}");
-    assert_eq!(later[0].id, order.id);
+    // The change came with its notification: the whole order as stored,
+    // its time of change included.
+    assert_eq!(later[0], system.order(&order.id).await);
+    assert_ne!(later[0].updated_at, first.updated_at);
     system.stop().await;
 }
 
@@ -91,6 +95,46 @@ async fn a_watcher_sees_new_then_cancelled_with_its_reason() {
 
     assert_eq!(statuses(&later), [OrderStatus::Cancelled], "{later:#?}");
     assert_eq!(later[0].failure_reason, "INSUFFICIENT_FUNDS");
+    assert_eq!(later[0], system.order(&order.id).await);
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn a_watcher_applies_the_change_its_notification_carries_without_reading_the_order_again() {
+    let mut system = TestSystem::start().await;
+    let erin = unique_name("erin");
+    system.open_account(&erin, 10_000).await;
+    system.pause_payments().await;
+    let order = system.place_order(&erin, 1250).await;
+    let mut stream = watch(&system, &order.id).await.expect("watching");
+    next_state(&mut stream, SETTLE)
+        .await
+        .expect("the current state");
+
+    // Behind the service's back: the status changes, and so does a field
+    // that never changes otherwise. Only a watcher that read the order
+    // again would see the second.
+    let statement = format!(
+        "UPDATE orders SET status = 'CANCELLED', failure_reason = 'ACCOUNT_NOT_FOUND', \
+         updated_at = '2026-12-05T03:04:05.678901Z', description = 'changed unannounced' \
+         WHERE id = '{}'",
+        order.id
+    );
+    system
+        .orders_db
+        .execute_unprepared(&statement)
+        .await
+        .expect("updating the order");
+    let later = rest(&mut stream, SETTLE).await;
+
+    assert_eq!(statuses(&later), [OrderStatus::Cancelled], "{later:#?}");
+    assert_eq!(later[0].failure_reason, "ACCOUNT_NOT_FOUND");
+    assert_eq!(
+        later[0].updated_at.map(|at| (at.seconds, at.nanos)),
+        Some((1_796_439_845, 678_901_000))
+    );
+    assert_eq!(later[0].description, order.description);
+    system.resume_payments().await;
     system.stop().await;
 }
 

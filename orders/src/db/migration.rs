@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateIdempotencyKeys),
             Box::new(AddOrderTrace),
             Box::new(NotifyOrderStatus),
+            Box::new(NotifyOrderStatusChange),
         ]
     }
 }
@@ -129,6 +130,57 @@ CREATE TRIGGER order_status_changed AFTER UPDATE OF status ON orders
             .get_connection()
             .execute_unprepared(
                 "DROP TRIGGER order_status_changed ON orders; DROP FUNCTION order_status_notify();",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// The `order_status` notification carries the change itself, so a watcher
+/// need not read the order again: `<id> <status> <updated_at, µs since the
+/// epoch>[ <failure reason>]`. Watchers still read the order again after a
+/// payload they cannot parse.
+struct NotifyOrderStatusChange;
+
+impl MigrationName for NotifyOrderStatusChange {
+    fn name(&self) -> &str {
+        "m0005_notify_order_status_change"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for NotifyOrderStatusChange {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+CREATE OR REPLACE FUNCTION order_status_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('order_status', concat_ws(' ',
+        NEW.id::text,
+        NEW.status,
+        (extract(epoch FROM NEW.updated_at) * 1000000)::bigint,
+        NEW.failure_reason));
+    RETURN NULL;
+END $$;
+"#,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"
+CREATE OR REPLACE FUNCTION order_status_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('order_status', NEW.id::text);
+    RETURN NULL;
+END $$;
+"#,
             )
             .await?;
         Ok(())
