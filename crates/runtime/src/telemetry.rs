@@ -6,6 +6,8 @@
 //! the gateway can make a trace id the correlation id and every log line
 //! can name its trace.
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context;
 use opentelemetry::{KeyValue, trace::TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig as _;
@@ -163,8 +165,11 @@ pub fn init_with(
     // whatever it says, so a quiet log still gives whole traces.
     let filter = config.filter()?;
     let fmt = match config.log_format {
+        // Colours only on a terminal: a log file or pipe gets plain text,
+        // and no escape codes are formatted for it.
         LogFormat::Human => tracing_subscriber::fmt::layer()
             .with_target(true)
+            .with_ansi(std::io::stdout().is_terminal())
             .with_filter(filter)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
