@@ -70,9 +70,9 @@ fn instruments() -> &'static Instruments {
             failed_attempts: meter
                 .u64_counter("messaging.failed_attempts")
                 .with_description(
-                    "Attempts to apply a record that failed and were rolled back, by class \
-                     (unavailable: retried without end; deterministic: dead-lettered after \
-                     CONSUMER_MAX_ATTEMPTS)",
+                    "Attempts to apply a record (or a batch, when the database was away) \
+                     that failed and were rolled back, by class (unavailable: retried without \
+                     end; deterministic: dead-lettered after CONSUMER_MAX_ATTEMPTS)",
                 )
                 .build(),
             batch_size: meter
@@ -124,7 +124,8 @@ pub(crate) fn batch_applied(topic_name: &str, records: usize) {
         .record(records as u64, &topic(topic_name));
 }
 
-/// An attempt to apply a record of `topic_name` failed with `class`.
+/// An attempt to apply a record (or a batch, when the database was away)
+/// of `topic_name` failed with `class`.
 pub(crate) fn failed(topic_name: &str, class: Class) {
     let class = match class {
         Class::Unavailable => "unavailable",

@@ -80,9 +80,14 @@ impl<H: Handler> InboxConsumer<H> {
                     }
                     return Some(());
                 }
-                // Not a failed attempt of any one record (the metric counts
-                // those): each is now tried on its own, and counted there.
+                // A database that is away failed the batch, whatever its
+                // records: a failed attempt to count. An error of one
+                // record's own is counted when each is tried on its own,
+                // which finds that record.
                 Err(error) => {
+                    if matches!(error, HandleError::Unavailable(_)) {
+                        crate::metrics::failed(&self.topic, Class::Unavailable);
+                    }
                     for span in &spans {
                         span.record("outcome", "RolledBack");
                     }
