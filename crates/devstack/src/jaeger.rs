@@ -54,17 +54,31 @@ pub struct Jaeger {
 impl Jaeger {
     /// Jaeger on free ports, its log in a temporary folder.
     pub fn start_temporary() -> anyhow::Result<Self> {
+        Self::start_temporary_keeping(None)
+    }
+
+    /// [`Jaeger::start_temporary`], keeping the last `max_traces` traces in
+    /// memory instead of `otel/jaeger.yaml`'s default.
+    pub fn start_temporary_keeping(max_traces: Option<usize>) -> anyhow::Result<Self> {
         let folder = tempfile::Builder::new()
             .prefix("orderflow-jaeger-")
             .tempdir()
             .context("creating a temporary folder for Jaeger")?;
-        let mut jaeger = Self::start(folder.path(), JaegerPorts::free()?)?;
+        let mut jaeger = Self::launch(folder.path(), JaegerPorts::free()?, max_traces)?;
         jaeger._temporary = Some(folder);
         Ok(jaeger)
     }
 
     /// Jaeger on `ports`, logging to `log_dir/jaeger.log`.
     pub fn start(log_dir: &Path, ports: JaegerPorts) -> anyhow::Result<Self> {
+        Self::launch(log_dir, ports, None)
+    }
+
+    fn launch(
+        log_dir: &Path,
+        ports: JaegerPorts,
+        max_traces: Option<usize>,
+    ) -> anyhow::Result<Self> {
         let binary = install::jaeger_binary()?;
         for port in [
             ports.otlp_grpc,
@@ -98,6 +112,9 @@ impl Jaeger {
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
+        if let Some(max_traces) = max_traces {
+            command.env("JAEGER_MAX_TRACES", max_traces.to_string());
+        }
         process::supervised(&mut command, None);
         let mut child = command
             .spawn()

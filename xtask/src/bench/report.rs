@@ -232,8 +232,9 @@ pub fn markdown(results: &Results) -> String {
     let _ = writeln!(
         out,
         "`cargo xtask bench --report{}` on {} cores ({}), {} GiB, Linux {}: PostgreSQL 15 ({}), \
-         Kafka, Jaeger and the release builds of orders, payments and the gateway (every span \
-         exported to Jaeger), loadgen and pgbench on the same box; {} users, 10 % of the orders \
+         Kafka, Jaeger (keeping the last {} traces) and the release builds of orders, payments \
+         and the gateway (every span exported to Jaeger), loadgen and pgbench on the same box; \
+         {} users, 10 % of the orders \
          by users without money; {} s of load at {}/s first, not reported (a fresh Kafka's \
          JVM warming up). The whole run took {:.0} s.",
         if results.flags.durable {
@@ -250,6 +251,7 @@ pub fn markdown(results: &Results) -> String {
         } else {
             "the tests' throwaway cluster: fsync off, each commit still written to the OS"
         },
+        super::system::JAEGER_MAX_TRACES,
         super::USERS,
         results.flags.warm_up_seconds,
         super::WARM_UP_RATE,
