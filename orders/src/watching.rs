@@ -41,9 +41,7 @@ impl Watching {
         // Subscribe first: a change committed after the read below is then
         // announced to this subscription.
         let changes = self.changes.subscribe(id);
-        let first = db::orders::find(&self.db, id)
-            .await?
-            .ok_or(OrderError::NotFound(id))?;
+        let first = read(&self.db, id).await?;
         let (states, receiver) = mpsc::channel(BUFFER);
         let watch = Watch {
             db: self.db.clone(),
@@ -86,7 +84,7 @@ impl Watch {
             };
             let now = match change {
                 Change::To(change) => last.with(&change),
-                Change::Unknown | Change::NotYet => match self.read().await {
+                Change::Unknown | Change::NotYet => match read(&self.db, self.id).await {
                     Ok(order) => order,
                     Err(error) => {
                         let _ = self.states.send(Err(error)).await;
@@ -102,11 +100,11 @@ impl Watch {
             }
         }
     }
+}
 
-    /// The order as stored now.
-    async fn read(&self) -> Result<Order, OrderError> {
-        db::orders::find(&self.db, self.id)
-            .await?
-            .ok_or(OrderError::NotFound(self.id))
-    }
+/// Order `id` as stored now.
+async fn read(db: &DatabaseConnection, id: Uuid) -> Result<Order, OrderError> {
+    db::orders::find(db, id)
+        .await?
+        .ok_or(OrderError::NotFound(id))
 }
