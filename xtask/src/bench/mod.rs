@@ -18,23 +18,23 @@
 
 mod ceiling;
 mod chart;
+mod flags;
+mod load;
 mod profile;
 mod report;
 mod system;
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, ExitCode},
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 use anyhow::{Context, bail};
 use orderflow_devstack::install;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::{signals, tools};
 pub use ceiling::CeilingRun;
+pub use flags::Flags;
+pub use load::LoadRun;
+use load::{Loadgen, checked};
 use system::System;
 
 /// Users loadgen and pgbench spread their orders over.
@@ -43,234 +43,15 @@ const USERS: usize = 20;
 /// Orders per second of the warm-up ([`Flags::warm_up_seconds`]).
 const WARM_UP_RATE: u32 = 250;
 
-/// What `cargo xtask bench --report` was asked for.
-#[derive(Clone, Debug, Serialize)]
-pub struct Flags {
-    /// Offered rates of the open-loop runs (`--rates 50,100,…`).
-    pub rates: Vec<f64>,
-    /// Clients of the closed-loop runs, each waiting for its order to settle.
-    pub concurrencies: Vec<usize>,
-    /// Seconds each rate or concurrency is offered.
-    pub seconds: u64,
-    /// Seconds of the run at the highest rate that held.
-    pub sustain_seconds: u64,
-    /// pgbench client counts.
-    pub ceiling_clients: Vec<usize>,
-    /// Seconds of each pgbench run.
-    pub ceiling_seconds: u64,
-    /// Orders of the idle run (one at a time).
-    pub idle_orders: usize,
-    /// Seconds of load before anything is measured (`--warm-up-seconds`),
-    /// at [`WARM_UP_RATE`]: Kafka's JVM compiles its hot paths under load,
-    /// and until it has, it takes two to three times the CPU (0.6–0.8 of a
-    /// core instead of 0.2 at 200/s, for the first 25 s or so on a fresh
-    /// broker), which showed as seconds-long stalls in the first rates.
-    pub warm_up_seconds: u64,
-    /// Write results here and into docs/benchmarks.md (`--no-docs`: only
-    /// under the target folder).
-    pub write_docs: bool,
-    /// `--profile`: perf samples the three services during the sustained
-    /// run; a flamegraph when inferno is installed.
-    pub profile: bool,
-    /// PostgreSQL with fsync on, as `cargo xtask run` keeps it (default);
-    /// `--no-fsync`: the tests' throwaway cluster, fsync off.
-    pub durable: bool,
-}
-
-impl Default for Flags {
-    fn default() -> Self {
-        Self {
-            // Steps of 25/s where the system's limit has been (400–550/s),
-            // so the sustained run starts close to it.
-            rates: vec![
-                50.0, 100.0, 200.0, 250.0, 300.0, 350.0, 400.0, 425.0, 450.0, 475.0, 500.0, 525.0,
-                550.0, 600.0,
-            ],
-            concurrencies: vec![8, 32, 128],
-            seconds: 15,
-            sustain_seconds: 60,
-            ceiling_clients: vec![1, 2, 4, 8, 16],
-            ceiling_seconds: 10,
-            idle_orders: 200,
-            warm_up_seconds: 45,
-            write_docs: true,
-            profile: false,
-            durable: true,
-        }
-    }
-}
-
 /// Whether `cargo xtask bench` was asked for this report rather than for
 /// `cargo bench`.
 pub fn requested(args: &[String]) -> bool {
     args.first().is_some_and(|arg| arg == "--report")
 }
 
-impl Flags {
-    pub fn parse(args: &[String]) -> anyhow::Result<Self> {
-        let mut flags = Self::default();
-        let mut args = args.iter().skip(1);
-        let list = |value: Option<&String>, name: &str| -> anyhow::Result<Vec<f64>> {
-            value
-                .with_context(|| format!("{name} needs a value"))?
-                .split(',')
-                .map(|item| {
-                    item.trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|number| number.is_finite() && *number > 0.0)
-                        .with_context(|| format!("{name}: {item:?} is not a positive number"))
-                })
-                .collect()
-        };
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--quick" => {
-                    flags.rates = vec![50.0, 200.0];
-                    flags.concurrencies = vec![8];
-                    flags.seconds = 5;
-                    flags.sustain_seconds = 10;
-                    flags.ceiling_clients = vec![4];
-                    flags.ceiling_seconds = 5;
-                    flags.idle_orders = 30;
-                    flags.warm_up_seconds = 5;
-                }
-                "--rates" => flags.rates = list(args.next(), "--rates")?,
-                "--concurrency" => {
-                    flags.concurrencies = list(args.next(), "--concurrency")?
-                        .into_iter()
-                        .map(|clients| clients as usize)
-                        .collect();
-                }
-                "--ceiling-clients" => {
-                    flags.ceiling_clients = list(args.next(), "--ceiling-clients")?
-                        .into_iter()
-                        .map(|clients| clients as usize)
-                        .collect();
-                }
-                "--seconds" => flags.seconds = list(args.next(), "--seconds")?[0] as u64,
-                "--sustain-seconds" => {
-                    flags.sustain_seconds = list(args.next(), "--sustain-seconds")?[0] as u64;
-                }
-                "--warm-up-seconds" => {
-                    flags.warm_up_seconds = list(args.next(), "--warm-up-seconds")?[0] as u64;
-                }
-                "--no-docs" => flags.write_docs = false,
-                "--profile" => flags.profile = true,
-                "--no-fsync" => flags.durable = false,
-                other => bail!(
-                    "unknown flag {other:?}; cargo xtask bench --report [--quick] [--rates 50,100] \
-                     [--concurrency 8,32] [--seconds 15] [--sustain-seconds 60] \
-                     [--warm-up-seconds 45] [--ceiling-clients 2,4,8] [--no-docs] [--profile] [--no-fsync]"
-                ),
-            }
-        }
-        Ok(flags)
-    }
-}
-
-/// One loadgen run and what was checked after it.
-#[derive(Clone, Debug, Serialize)]
-pub struct LoadRun {
-    /// `idle`, `open`, `closed` or `sustained`.
-    pub kind: &'static str,
-    /// Offered orders/s (open loop), else none.
-    pub rate: Option<f64>,
-    /// Clients (closed loop), else none.
-    pub concurrency: Option<usize>,
-    /// loadgen's JSON report.
-    pub report: Value,
-    /// loadgen exited 0: its invariants held.
-    pub loadgen_ok: bool,
-    /// Unpublished outbox rows of orders and payments after the run.
-    pub unpublished_outbox_rows: i64,
-    /// Consumer lag of both services after the run (None: not reported).
-    pub consumer_lag: Option<i64>,
-}
-
-impl LoadRun {
-    fn number(&self, path: &[&str]) -> f64 {
-        let mut value = &self.report;
-        for key in path {
-            value = &value[*key];
-        }
-        value.as_f64().unwrap_or(f64::NAN)
-    }
-
-    /// No errors, every order settled, every invariant held.
-    pub fn clean(&self) -> bool {
-        self.loadgen_ok
-            && self.report["errors"]
-                .as_object()
-                .is_some_and(serde_json::Map::is_empty)
-            && self.number(&["unsettled"]) == 0.0
-            && self.unpublished_outbox_rows == 0
-            && self.consumer_lag == Some(0)
-    }
-
-    /// An open loop: clean, the orders accepted and settled at the rate
-    /// (settled/s counts up to the last one settled), and no backlog: the
-    /// last order settled within 2 s of the end of the offering. A closed
-    /// loop: clean (its clients wait for their orders, so it has no backlog
-    /// to fall behind with).
-    pub fn held(&self) -> bool {
-        match (self.rate, self.concurrency) {
-            (Some(rate), _) => held(
-                self.clean(),
-                rate,
-                self.number(&["accepted_per_sec"]),
-                self.number(&["settled_per_sec"]),
-                self.number(&["total_secs"]) - self.number(&["offering_secs"]),
-            ),
-            (None, Some(_)) => self.clean(),
-            (None, None) => false,
-        }
-    }
-}
-
 /// How many of the rates that held in the ladder the sustained run tries,
 /// highest first, before it gives up.
 const SUSTAIN_TRIES: usize = 3;
-
-fn held(clean: bool, rate: f64, accepted: f64, settled: f64, drain_secs: f64) -> bool {
-    clean && accepted >= 0.97 * rate && settled >= 0.95 * rate && drain_secs <= 2.0
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::{LoadRun, held};
-
-    #[test]
-    fn a_rate_holds_when_its_orders_settle_at_that_rate_without_a_backlog() {
-        // 100/s for 15 s: everything settled 0.1 s after the offering.
-        assert!(held(true, 100.0, 99.8, 99.4, 0.1));
-        // 200/s for 5 s: accepted at the rate, but settled at 152/s with
-        // 1.6 s of backlog; a short run must not pass for one that held.
-        assert!(!held(true, 200.0, 199.4, 152.3, 1.6));
-        // A backlog that takes longer than 2 s to drain.
-        assert!(!held(true, 100.0, 99.8, 96.0, 2.5));
-        // Errors or a broken invariant.
-        assert!(!held(false, 100.0, 99.8, 99.4, 0.1));
-    }
-
-    #[test]
-    fn a_closed_loop_holds_when_it_is_clean() {
-        let run = |errors: serde_json::Value, lag| LoadRun {
-            kind: "sustained",
-            rate: None,
-            concurrency: Some(128),
-            report: json!({ "errors": errors, "unsettled": 0 }),
-            loadgen_ok: true,
-            unpublished_outbox_rows: 0,
-            consumer_lag: lag,
-        };
-        assert!(run(json!({}), Some(0)).held());
-        assert!(!run(json!({ "timeout": 3 }), Some(0)).held());
-        assert!(!run(json!({}), Some(12)).held());
-    }
-}
 
 /// Everything one report run measured.
 #[derive(Clone, Debug, Serialize)]
@@ -564,105 +345,4 @@ fn stop_if_asked() -> anyhow::Result<()> {
         bail!("stopped");
     }
     Ok(())
-}
-
-/// Checks the system's own invariants after a loadgen run.
-fn checked(
-    system: &mut System,
-    kind: &'static str,
-    rate: Option<f64>,
-    concurrency: Option<usize>,
-    (report, loadgen_ok): (Value, bool),
-) -> anyhow::Result<LoadRun> {
-    system.check_alive()?;
-    let unpublished = system::unpublished_outbox_rows(&system.orders_db)?
-        + system::unpublished_outbox_rows(&system.payments_db)?;
-    // librdkafka reports lag from its statistics, every few seconds.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let consumer_lag = loop {
-        let lags: Vec<Option<i64>> = system
-            .metrics_ports
-            .iter()
-            .map(|(_, port)| {
-                system::http_get(*port, "/metrics")
-                    .ok()
-                    .and_then(|(_, body)| system::consumer_lag(&body))
-            })
-            .collect();
-        let total = lags.iter().copied().sum::<Option<i64>>();
-        if total == Some(0) || Instant::now() > deadline {
-            break total;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    let run = LoadRun {
-        kind,
-        rate,
-        concurrency,
-        report,
-        loadgen_ok,
-        unpublished_outbox_rows: unpublished,
-        consumer_lag,
-    };
-    eprintln!(
-        "xtask:   settled {:.1}/s, settle p50 {:.1} / p99 {:.1} ms; outbox unpublished {}, \
-         consumer lag {:?}; {}",
-        run.number(&["settled_per_sec"]),
-        run.number(&["settle_ms", "p50"]),
-        run.number(&["settle_ms", "p99"]),
-        run.unpublished_outbox_rows,
-        run.consumer_lag,
-        if run.clean() { "clean" } else { "NOT CLEAN" }
-    );
-    Ok(run)
-}
-
-/// The release loadgen against the bench's gateway.
-struct Loadgen {
-    binary: PathBuf,
-    gateway: String,
-    json: PathBuf,
-}
-
-impl Loadgen {
-    /// Runs loadgen with `args`; its JSON report and whether it exited 0.
-    fn run(&self, args: &[&str]) -> anyhow::Result<(Value, bool)> {
-        let _ = std::fs::remove_file(&self.json);
-        let status = Command::new(&self.binary)
-            .args(["--gateway", &self.gateway, "--users", &USERS.to_string()])
-            .args(["--quiet", "--json"])
-            .arg(&self.json)
-            .args(args)
-            .status()
-            .with_context(|| format!("running {}", self.binary.display()))?;
-        let report = read_json(&self.json)
-            .with_context(|| format!("loadgen {args:?} exited with {status} and no report"))?;
-        Ok((report, status.success()))
-    }
-
-    /// Runs loadgen with `clients` each waiting for its order to settle
-    /// before the next, for `seconds`.
-    fn closed_loop(&self, clients: usize, seconds: u64) -> anyhow::Result<(Value, bool)> {
-        self.run(&[
-            "--concurrency",
-            &clients.to_string(),
-            "--wait-settled",
-            "--duration",
-            &seconds.to_string(),
-        ])
-    }
-
-    /// Runs loadgen offering `rate` orders/s for `seconds`.
-    fn open_loop(&self, rate: f64, seconds: u64) -> anyhow::Result<(Value, bool)> {
-        self.run(&[
-            "--rate",
-            &rate.to_string(),
-            "--duration",
-            &seconds.to_string(),
-        ])
-    }
-}
-
-fn read_json(path: &Path) -> anyhow::Result<Value> {
-    Ok(serde_json::from_slice(&std::fs::read(path)?)?)
 }
