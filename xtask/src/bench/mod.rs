@@ -51,7 +51,7 @@ pub fn requested(args: &[String]) -> bool {
 
 /// How many of the rates that held in the ladder the sustained run tries,
 /// highest first, before it gives up.
-const SUSTAIN_TRIES: usize = 3;
+const SUSTAIN_TRIES: usize = 5;
 
 /// Everything one report run measured.
 #[derive(Clone, Debug, Serialize)]

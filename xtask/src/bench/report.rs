@@ -396,7 +396,13 @@ pub fn markdown(results: &Results) -> String {
          Settled/s counts from the first order to the last one settled; settle latency is from \
          the 202 to the final state seen. After each run: loadgen's invariants (every order \
          settled; users without money CANCELLED, the others FINISHED; every balance exact), no \
-         unpublished outbox row, consumer lag 0.\n"
+         unpublished outbox row, consumer lag 0. An offered rate held when those passed, \
+         orders were accepted at ≥ 0.97 × and settled at ≥ 0.95 × the rate, the last settled \
+         within 2 s of the end of the offering, and the settle p50, over the run and over its \
+         last {:.0} s, was at most {:.0} ms (no standing queue); the ladder stops at the first \
+         rate that did not hold.\n",
+        super::load::END_SECS,
+        super::load::MAX_QUEUED_P50_MS
     );
     let _ = writeln!(
         out,
@@ -408,10 +414,15 @@ pub fn markdown(results: &Results) -> String {
             out,
             "| {}{} | {:.1} | {:.1} | {:.2} | {} / {} | {} / {} / {} / {} | {} | {} |",
             run.report["load"].as_str().unwrap_or("?"),
-            if run.kind == "sustained" {
-                format!(", {} s (sustained)", results.flags.sustain_seconds)
-            } else {
-                String::new()
+            match (run.kind, run.rate.is_some() && !run.held()) {
+                ("sustained", false) =>
+                    format!(", {} s (sustained)", results.flags.sustain_seconds),
+                ("sustained", true) => format!(
+                    ", {} s (sustained), did not hold",
+                    results.flags.sustain_seconds
+                ),
+                (_, true) => ", did not hold".to_owned(),
+                _ => String::new(),
             },
             run.number(&["accepted_per_sec"]),
             settled,
