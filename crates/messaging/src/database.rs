@@ -8,6 +8,21 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::failure::{self, Class};
 
+/// A pooled connection idle at least this long is pinged before it is
+/// handed out; one used more recently is not.
+///
+/// sqlx pings a connection (a Sync and its ReadyForQuery: one round trip)
+/// whenever it goes back to the pool, and by default again whenever it is
+/// taken out: two round trips per transaction besides its statements, which
+/// under load is a good part of what PostgreSQL and the services do per
+/// order. The ping on release already tells a broken connection from a live
+/// one; the one on acquire only catches a connection that died while idle
+/// (a database restart, a proxy's idle timeout), which a connection reused
+/// within a second seldom is. If one is handed out dead anyway, its
+/// statement fails as unavailable (a retry for the consumers and the relay,
+/// 503 for a caller) and the failed release ping closes it.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// A pool for `url` that connects lazily: nothing is dialled here, so a
 /// service starts (and reports NOT_SERVING) while its database is down, and
 /// each use connects when it can. Fails only on a malformed URL.
@@ -18,6 +33,7 @@ pub async fn pool(url: &str, max_connections: u32) -> anyhow::Result<DatabaseCon
         .connect_lazy(true)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false);
     Database::connect(options)
         .await
