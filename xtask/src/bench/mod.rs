@@ -20,6 +20,7 @@ mod ceiling;
 mod chart;
 mod flags;
 mod load;
+mod machine;
 mod profile;
 mod report;
 mod system;
@@ -57,7 +58,7 @@ const SUSTAIN_TRIES: usize = 5;
 #[derive(Clone, Debug, Serialize)]
 pub struct Results {
     pub date: String,
-    pub machine: report::Machine,
+    pub machine: machine::Machine,
     pub flags: Flags,
     /// Settings the services ran with beyond their defaults.
     pub service_settings: Vec<(String, String)>,
@@ -89,7 +90,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&work)?;
 
     let started = Instant::now();
-    let machine_before = report::Machine::now();
+    let machine_before = machine::Machine::now();
     eprintln!("xtask: starting PostgreSQL, Kafka, Jaeger and the services (release)");
     let mut system = System::start(&binaries, &work.join("logs"), flags.durable)?;
     eprintln!(
@@ -290,10 +291,10 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     }
 
     let results = Results {
-        date: report::utc_now(),
-        machine: machine_before.with_end(report::Machine::now()),
+        date: machine::utc_now(),
+        machine: machine_before.with_end(machine::Machine::now()),
         flags: flags.clone(),
-        service_settings: report::service_settings(),
+        service_settings: machine::service_settings(),
         ceiling_runs,
         ceiling,
         runs,
