@@ -85,6 +85,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let cancelled = outcome.count("CANCELLED");
     let mut settle = outcome.settle_latencies();
     let mut create = outcome.create_latencies.clone();
+    let mut follow_waits = outcome.follow_waits.clone();
     Ok(Report {
         load: match (options.rate, options.concurrency) {
             (Some(rate), _) => format!("open loop, {rate}/s offered"),
@@ -109,6 +110,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         settled_per_sec: (finished + cancelled) as f64 / total.as_secs_f64(),
         create_ms: Percentiles::of(&mut create),
         settle_ms: Percentiles::of(&mut settle),
+        follow_wait_ms: Percentiles::of(&mut follow_waits),
         settle_by_second: report::by_second(outcome.settled.iter().map(|settled| {
             (
                 settled

@@ -80,6 +80,10 @@ pub struct Report {
     pub create_ms: Percentiles,
     /// From the 202 to FINISHED or CANCELLED first seen.
     pub settle_ms: Percentiles,
+    /// From the 202 until loadgen began following the order: waiting for
+    /// one of its slots (at most 512 orders followed at once). Part of the
+    /// settle latency that is loadgen's own, not the system's.
+    pub follow_wait_ms: Percentiles,
     /// Settle latency by the second (from the start of the offering) in
     /// which each order was accepted: a steady tail and a stall of a few
     /// seconds give the same p99 overall, and only this tells them apart.
@@ -130,7 +134,11 @@ impl Report {
             "latency (ms)    {:>8} {:>8} {:>8} {:>8}",
             "p50", "p90", "p99", "max"
         );
-        for (name, p) in [("create", &self.create_ms), ("settle", &self.settle_ms)] {
+        for (name, p) in [
+            ("create", &self.create_ms),
+            ("settle", &self.settle_ms),
+            ("  follow wait", &self.follow_wait_ms),
+        ] {
             let _ = writeln!(
                 out,
                 "  {name:<13} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",

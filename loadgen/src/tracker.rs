@@ -64,6 +64,8 @@ struct State {
     pending: HashMap<String, Placed>,
     settled: Vec<Settled>,
     create_latencies: Vec<Duration>,
+    /// From each order's 202 until it was followed (a slot was free).
+    follow_waits: Vec<Duration>,
     errors: BTreeMap<String, u64>,
     /// Clients waiting for their order to settle (`--wait-settled`).
     waiters: HashMap<String, oneshot::Sender<()>>,
@@ -76,6 +78,7 @@ pub struct Outcome {
     pub settled: Vec<Settled>,
     pub unsettled: Vec<Placed>,
     pub create_latencies: Vec<Duration>,
+    pub follow_waits: Vec<Duration>,
     pub errors: BTreeMap<String, u64>,
 }
 
@@ -184,6 +187,7 @@ impl Tracker {
                 placed = incoming.recv() => match placed {
                     Some(placed) => {
                         let Ok(slot) = slots.clone().acquire_owned().await else { break };
+                        self.state().follow_waits.push(placed.accepted_at.elapsed());
                         let (tracker, api) = (self.clone(), api.clone());
                         watches.spawn(async move {
                             tracker.watch(&api, placed).await;
@@ -257,6 +261,7 @@ impl Tracker {
             settled: std::mem::take(&mut state.settled),
             unsettled,
             create_latencies: std::mem::take(&mut state.create_latencies),
+            follow_waits: std::mem::take(&mut state.follow_waits),
             errors: std::mem::take(&mut state.errors),
         }
     }
