@@ -13,6 +13,7 @@ mod kafka;
 mod process_system;
 pub(crate) mod processes;
 pub mod prometheus;
+mod services;
 mod stream;
 mod system;
 mod wait;
@@ -24,6 +25,7 @@ pub use kafka::{
 };
 pub use process_system::{ProcessSystem, Setup};
 pub use processes::{Binary, ServiceProcess};
+pub use services::{fresh_orders_config, fresh_payments_config, health_status};
 pub use stream::{OrderStream, StreamOutcome};
-pub use system::{Options, TestSystem, fresh_orders_config, fresh_payments_config, health_status};
+pub use system::{Options, TestSystem};
 pub use wait::{eventually, until, until_in_inbox, until_serving};

@@ -195,7 +195,7 @@ impl ProcessSystem {
     /// `balance` (none when 0), and returns their names.
     pub async fn open_accounts(&mut self, prefix: &str, count: usize, balance: i64) -> Vec<String> {
         let addr = self.payments[0].addr;
-        let mut payments = PaymentsServiceClient::new(crate::system::channel(addr));
+        let mut payments = PaymentsServiceClient::new(crate::services::channel(addr));
         let mut users = Vec::with_capacity(count);
         for index in 0..count {
             let user = format!("{prefix}-{index}");

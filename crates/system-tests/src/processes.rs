@@ -17,7 +17,7 @@ use std::{
 use orderflow_devstack::free_port;
 use tonic_health::pb::health_check_response::ServingStatus;
 
-use crate::system::health_status;
+use crate::services::health_status;
 
 /// One of the three binaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,9 +2,8 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use orderflow_devstack::{TestEnv, unique_name};
-use orderflow_host::{HostConfig, config::DatabaseUrl};
-use orderflow_messaging::MessagingConfig;
+use orderflow_devstack::TestEnv;
+use orderflow_host::config::DatabaseUrl;
 use orderflow_proto::{
     events::v1 as events,
     orders::v1::{
@@ -16,18 +15,18 @@ use orderflow_proto::{
         payments_service_client::PaymentsServiceClient,
     },
 };
-use orderflow_runtime::{crash::CrashPoints, telemetry::TelemetryConfig};
+use orderflow_runtime::crash::CrashPoints;
 use prost::Message;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::{
     kafka::{contract_headers, produce},
+    services::{
+        Running, channel, fresh_database, fresh_orders_config, health_status, payments_config_on,
+        start_orders, start_payments,
+    },
     wait::until,
 };
 
@@ -46,26 +45,6 @@ pub struct Options {
     /// Another fallback poll interval for both services' relays
     /// (`OUTBOX_POLL_INTERVAL_MS`).
     pub poll_interval: Option<Duration>,
-}
-
-/// One running service.
-struct Running {
-    addr: SocketAddr,
-    metrics_addr: SocketAddr,
-    shutdown: CancellationToken,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    async fn stop(self) {
-        self.shutdown.cancel();
-        match tokio::time::timeout(Duration::from_secs(30), self.task).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(error))) => panic!("service failed: {error:#}"),
-            Ok(Err(error)) => panic!("service panicked: {error}"),
-            Err(_) => panic!("service did not stop within 30 s"),
-        }
-    }
 }
 
 /// The orders and payments services, running.
@@ -347,128 +326,4 @@ CREATE TRIGGER refuse_payments BEFORE INSERT ON payments
             .await
             .expect("the trigger is installed");
     }
-}
-
-/// An orders config on a fresh database of the shared cluster, with unique
-/// topics and group, talking to `brokers`.
-pub async fn fresh_orders_config(env: &TestEnv, brokers: &str) -> orders::Config {
-    let mut messaging = MessagingConfig::new(brokers);
-    messaging.partitions = 2;
-    messaging.message_timeout = Duration::from_secs(3);
-    orders::Config {
-        host: HostConfig {
-            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: DatabaseUrl::new(fresh_database(env, None, "orders").await),
-            database_max_connections: 10,
-            health_interval: Duration::from_millis(500),
-        },
-        messaging,
-        telemetry: TelemetryConfig::default(),
-        topics: orders::config::Topics {
-            payment_requested: unique_name("payments.requested"),
-            payment_results: unique_name("payments.results"),
-        },
-        consumer_group: unique_name("orders"),
-        idempotency_retention: Duration::from_secs(86_400),
-        watch_max_lifetime: orders::config::WATCH_MAX_LIFETIME,
-        crash_points: CrashPoints::default(),
-    }
-}
-
-/// A payments config beside `orders` (its topics and settings) on a fresh
-/// database of the shared cluster, in a group of its own.
-pub async fn fresh_payments_config(env: &TestEnv, orders: &orders::Config) -> payments::Config {
-    payments_config_on(fresh_database(env, None, "payments").await, orders)
-}
-
-/// A payments config beside `orders` on `database_url`, in a group of its own.
-fn payments_config_on(database_url: String, orders: &orders::Config) -> payments::Config {
-    payments::Config {
-        host: HostConfig {
-            database_url: DatabaseUrl::new(database_url),
-            ..orders.host.clone()
-        },
-        messaging: orders.messaging.clone(),
-        telemetry: TelemetryConfig::default(),
-        topics: payments::config::Topics {
-            payment_requested: orders.topics.payment_requested.clone(),
-            payment_results: orders.topics.payment_results.clone(),
-        },
-        consumer_group: unique_name("payments"),
-        idempotency_retention: orders.idempotency_retention,
-        crash_points: CrashPoints::default(),
-    }
-}
-
-/// An empty database with a unique name on `cluster`, or on the shared one.
-async fn fresh_database(env: &TestEnv, cluster: Option<&str>, label: &str) -> String {
-    match cluster {
-        None => env.fresh_database(label).await,
-        Some(cluster) => {
-            let name = unique_name(label).replace(['-', '.'], "_");
-            orderflow_devstack::ensure_database(cluster, &name).await
-        }
-    }
-    .expect("a fresh database")
-}
-
-/// The overall `grpc.health.v1` status of the server at `addr`, or the
-/// error that kept it from answering.
-pub async fn health_status(addr: SocketAddr) -> Result<ServingStatus, String> {
-    let mut health = HealthClient::new(channel(addr));
-    let request = HealthCheckRequest {
-        service: String::new(),
-    };
-    match health.check(request).await {
-        Ok(response) => Ok(response.get_ref().status()),
-        Err(status) => Err(status.to_string()),
-    }
-}
-
-pub(crate) fn channel(addr: SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .expect("a valid URI")
-        .connect_lazy()
-}
-
-/// Runs a built service on a task until its token is cancelled.
-async fn spawn<A, Fut>(
-    app: anyhow::Result<A>,
-    addrs: impl FnOnce(&A) -> (SocketAddr, SocketAddr),
-    run: impl FnOnce(A, CancellationToken) -> Fut,
-) -> Running
-where
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    let app = app.expect("the service starts");
-    let (addr, metrics_addr) = addrs(&app);
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run(app, shutdown.clone()));
-    Running {
-        addr,
-        metrics_addr,
-        shutdown,
-        task,
-    }
-}
-
-async fn start_orders(config: orders::Config) -> Running {
-    let app = orders::App::build(config).await;
-    spawn(
-        app,
-        |app| (app.grpc_addr(), app.metrics_addr()),
-        orders::App::run_until_stopped,
-    )
-    .await
-}
-
-async fn start_payments(config: payments::Config) -> Running {
-    let app = payments::App::build(config).await;
-    spawn(
-        app,
-        |app| (app.grpc_addr(), app.metrics_addr()),
-        payments::App::run_until_stopped,
-    )
-    .await
 }

@@ -72,7 +72,7 @@ pub async fn until_serving(addr: std::net::SocketAddr) {
     let _serving = until(
         &format!("the service at {addr} reports SERVING"),
         Duration::from_secs(60),
-        || crate::system::health_status(addr),
+        || crate::services::health_status(addr),
         |status| *status == Ok(ServingStatus::Serving),
     )
     .await;
