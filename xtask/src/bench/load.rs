@@ -77,7 +77,7 @@ impl LoadRun {
     /// of the per-second p50s of the orders accepted in the last
     /// [`END_SECS`] whole seconds of the offering (the run's p50 when it has
     /// none).
-    pub(super) fn queued_p50_ms(&self) -> f64 {
+    fn queued_p50_ms(&self) -> f64 {
         let overall = self.number(&["settle_ms", "p50"]);
         let whole_secs = self.number(&["offering_secs"]).floor();
         let mut end: Vec<f64> = self.report["settle_by_second"]
